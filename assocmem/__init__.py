@@ -1,0 +1,18 @@
+"""assocmem: associative memory and memory consolidation in JAX.
+
+The public API is re-exported here; see docs/api.md for the map from each seed
+equation to its function.
+"""
+
+from assocmem.energies import (classical_energy, dense_energy, diffusion_energy, hebbian_weights,
+                               mhn_energy, ve_energy, vp_energy)
+from assocmem.hopfield import (classical_retrieve, classical_step, dense_flip_gains, dense_retrieve,
+                               dense_step, mhn_retrieve, mhn_update)
+from assocmem.memory import ClassicalHopfield, ExactDiffusion, Memory, ModernHopfield
+from assocmem.metrics import binarize, hamming_error, pearson
+from assocmem.patterns import completion_cue, denoising_cue, random_binary_patterns, uniform_noise
+from assocmem.samplers import em_sample, forward_sample, ode_drift, ode_sample, sde_drift, time_grid
+from assocmem.scores import denoiser, exact_score, log_density, score
+from assocmem.sde import VESDE, VPSDE
+
+__version__ = "0.1.0"

@@ -1,0 +1,125 @@
+"""Argument validation shared by the public entry points.
+
+Shapes and static settings are checked everywhere, including inside traced code
+(they are Python values at trace time). Array *values* (finiteness, ranges) are
+checked only when concrete, i.e. outside `jax.jit`; inside a trace they are
+skipped, since no host value exists to check.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_concrete(x: Any) -> bool:
+  """True when `x` holds a host-readable value (not a tracer)."""
+  return not isinstance(x, jax.core.Tracer)
+
+
+def as_float_array(name: str, x: Any) -> jax.Array:
+  """Converts `x` to a floating JAX array, naming `name` on failure."""
+  try:
+    arr = jnp.asarray(x)
+  except TypeError as err:
+    raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}") from err
+  if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)
+          or arr.dtype == jnp.bool_):
+    raise ValueError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+  if not jnp.issubdtype(arr.dtype, jnp.floating):
+    arr = arr.astype(jnp.result_type(float))
+  return arr
+
+
+def check_ndim(name: str, x: jax.Array, ndim: int | Sequence[int], what: str) -> None:
+  dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+  if x.ndim not in dims:
+    raise ValueError(f"{name} must have shape {what}, got shape {tuple(x.shape)}")
+
+
+def check_patterns(name: str, patterns: Any) -> jax.Array:
+  """Validates a pattern bank of shape (N, d) with N >= 1 and d >= 1."""
+  arr = as_float_array(name, patterns)
+  check_ndim(name, arr, 2, "(n_patterns, dim)")
+  if arr.shape[0] == 0:
+    raise ValueError(f"{name} is an empty pattern set: expected at least one pattern, got shape {tuple(arr.shape)}")
+  if arr.shape[1] == 0:
+    raise ValueError(f"{name} has dimension 0: expected dim >= 1, got shape {tuple(arr.shape)}")
+  check_finite(name, arr)
+  return arr
+
+
+def check_state(name: str, x: Any, dim: int) -> jax.Array:
+  """Validates one state (d,) against the pattern dimension."""
+  arr = as_float_array(name, x)
+  if arr.ndim != 1:
+    raise ValueError(f"{name} must be one state of shape ({dim},); got shape {tuple(arr.shape)} "
+                     "(use jax.vmap, or the batched helpers, for batches)")
+  if arr.shape[0] != dim:
+    raise ValueError(f"{name} has dimension {arr.shape[0]} but the patterns have dimension {dim}")
+  check_finite(name, arr)
+  return arr
+
+
+def check_batch(name: str, x: Any, dim: int) -> jax.Array:
+  """Validates states of shape (..., d): any leading batch shape."""
+  arr = as_float_array(name, x)
+  if arr.ndim < 1 or arr.shape[-1] != dim:
+    raise ValueError(f"{name} must have shape (..., {dim}) to match the patterns' dimension; "
+                     f"got shape {tuple(arr.shape)}")
+  check_finite(name, arr)
+  return arr
+
+
+def check_finite(name: str, x: Any) -> None:
+  """Raises if a concrete array holds NaN or inf (skipped under tracing)."""
+  if is_concrete(x):
+    arr = np.asarray(x)
+    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+      raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+
+
+def check_positive(name: str, value: Any) -> None:
+  """Raises unless a concrete scalar is finite and > 0."""
+  if is_concrete(value):
+    v = np.asarray(value)
+    if v.ndim != 0 and v.size != 1:
+      raise ValueError(f"{name} must be a scalar, got shape {v.shape}")
+    v = float(v.reshape(()))
+    if not math.isfinite(v) or v <= 0:
+      raise ValueError(f"{name} must be a finite number > 0, got {v}")
+
+
+def check_open_unit(name: str, value: Any) -> None:
+  """Raises unless a concrete scalar lies in the open interval (0, 1)."""
+  if is_concrete(value):
+    v = float(np.asarray(value).reshape(()))
+    if not (0.0 < v < 1.0):
+      raise ValueError(f"{name} must lie in the open interval (0, 1), got {v}")
+
+
+def check_unit_closed(name: str, value: Any) -> None:
+  """Raises unless a concrete scalar lies in [0, 1]."""
+  if is_concrete(value):
+    v = float(np.asarray(value).reshape(()))
+    if not (0.0 <= v <= 1.0):
+      raise ValueError(f"{name} must lie in [0, 1], got {v}")
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+  """Static integer settings (step counts, sizes)."""
+  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+  if value < minimum:
+    raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+  return int(value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+  if value not in choices:
+    raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(map(repr, choices))}")
+  return value
