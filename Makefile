@@ -1,0 +1,69 @@
+# assocmem: build, test and reproduce.
+#
+#   make reproduce   create .venv, install, run every experiment (quick preset), write results/REPORT.md
+#   make test        create .venv, install, run the test suite
+#   make bench       run the benchmarks (results/benchmarks.json)
+#
+# Overridable: PYTHON, PRESET, RESULTS, PYTEST_ARGS, EXPERIMENTS, e.g.
+#   make test PYTEST_ARGS='-q -n 0 -m "not slow"'
+#   make reproduce PRESET=paper
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := test
+
+# Interpreter used only to create the venv: python3.11 if on PATH, python3 otherwise.
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+PIP        := $(VENV)/bin/pip
+VENV_STAMP := $(VENV)/.installed
+
+RESULTS     ?= results
+PRESET      ?= quick
+PYTEST_ARGS ?= -q -n 2
+
+# One command per line, run in order by `make reproduce`; add a line to add an experiment.
+define EXPERIMENTS
+$(PY) scripts/table1.py --preset=$(PRESET) --out_dir=$(RESULTS)/table1
+$(PY) scripts/capacity.py --preset=$(PRESET) --out_dir=$(RESULTS)/capacity
+$(PY) scripts/trajectories.py --out_dir=$(RESULTS)/trajectories
+$(PY) scripts/landscapes.py --out_dir=$(RESULTS)/landscapes
+endef
+
+REPORT_CMD = $(PY) scripts/report.py --results_dir=$(RESULTS) --out=$(RESULTS)/REPORT.md
+BENCH_CMD  = $(PY) scripts/benchmark.py --out=$(RESULTS)/benchmarks.json
+
+.PHONY: venv .venv test reproduce bench clean distclean
+
+venv .venv: $(VENV_STAMP)
+
+# Re-runs whenever the package metadata changes; otherwise a no-op.
+$(VENV_STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -c 'import sys; sys.exit("assocmem needs Python >= 3.11, $(VENV) has " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PIP) install --upgrade pip
+	$(PIP) install -e '.[test]'
+	touch $@
+
+test: $(VENV_STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+reproduce: $(VENV_STAMP)
+	mkdir -p $(RESULTS)
+	$(EXPERIMENTS)
+	$(REPORT_CMD)
+
+bench: $(VENV_STAMP)
+	mkdir -p $(RESULTS)
+	$(BENCH_CMD)
+
+clean:
+	rm -rf $(RESULTS) build dist .pytest_cache *.egg-info
+	find . -path ./$(VENV) -prune -o -path ./.git -prune -o \
+	  \( -name __pycache__ -o -name '*.egg-info' \) -type d -print0 | xargs -0 -r rm -rf
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Experiments: the papers' algorithms at quick and paper presets (above the math and models layers)."""
