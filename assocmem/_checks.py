@@ -86,18 +86,25 @@ def check_finite(name: str, x: Any) -> None:
 def check_positive(name: str, value: Any) -> None:
   """Raises unless a concrete scalar is finite and > 0."""
   if is_concrete(value):
-    v = np.asarray(value)
-    if v.ndim != 0 and v.size != 1:
-      raise ValueError(f"{name} must be a scalar, got shape {v.shape}")
-    v = float(v.reshape(()))
+    v = _concrete_scalar(name, value)
     if not math.isfinite(v) or v <= 0:
       raise ValueError(f"{name} must be a finite number > 0, got {v}")
+
+
+def _concrete_scalar(name: str, value: Any) -> float:
+  v = np.asarray(value)
+  if v.size != 1:
+    raise ValueError(f"{name} must be a scalar, got shape {v.shape}")
+  try:
+    return float(v.reshape(()))
+  except (TypeError, ValueError) as err:
+    raise ValueError(f"{name} must be a real number, got {value!r}") from err
 
 
 def check_open_unit(name: str, value: Any) -> None:
   """Raises unless a concrete scalar lies in the open interval (0, 1)."""
   if is_concrete(value):
-    v = float(np.asarray(value).reshape(()))
+    v = _concrete_scalar(name, value)
     if not (0.0 < v < 1.0):
       raise ValueError(f"{name} must lie in the open interval (0, 1), got {v}")
 
@@ -105,7 +112,7 @@ def check_open_unit(name: str, value: Any) -> None:
 def check_unit_closed(name: str, value: Any) -> None:
   """Raises unless a concrete scalar lies in [0, 1]."""
   if is_concrete(value):
-    v = float(np.asarray(value).reshape(()))
+    v = _concrete_scalar(name, value)
     if not (0.0 <= v <= 1.0):
       raise ValueError(f"{name} must lie in [0, 1], got {v}")
 
@@ -123,3 +130,10 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
   if value not in choices:
     raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(map(repr, choices))}")
   return value
+
+
+def check_vector_against(name: str, x: Any, dim: int, other: str) -> None:
+  """Static shape check of one state (d,) against a bank's dimension (traced code included)."""
+  shape = tuple(jnp.shape(x))
+  if shape != (dim,):
+    raise ValueError(f"{name} must have shape ({dim},) to match {other}, got shape {shape}")

@@ -113,6 +113,7 @@ def ve_energy(x: Array, t: Array, patterns: Array, sigma: float = 1.0) -> Array:
   patterns = _checks.check_patterns("patterns", patterns)
   x = _checks.check_state("x", x, patterns.shape[1])
   _checks.check_positive("sigma", sigma)
+  _checks.check_positive("t", t)
   var = sigma**2 * t
   sq = jnp.sum((x[None, :] - patterns) ** 2, axis=-1)
   return -(sigma**2) * (jax.nn.logsumexp(-sq / (2 * var)) - jnp.log(patterns.shape[0]))

@@ -37,6 +37,7 @@ def classical_step(x: Array, weights: Array, mode: str = "sync", order: Array | 
     order: (d,) permutation of units for "async".
   """
   _checks.check_choice("mode", mode, MODES)
+  _checks.check_vector_against("x", x, weights.shape[-1], "the weights")
   if mode == "sync":
     return sign(weights @ x)
   d = x.shape[0]
@@ -87,11 +88,19 @@ def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, mode: str = 
 # ---------------------------------------------------------------- dense (binary)
 
 def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) -> Array:
-  """Energy of each unit's +1 state minus its −1 state, others fixed (seed 000 §A.2.2).
+  """Per-unit energy gain of the +1 state over the −1 state, others fixed (seed 000 §A.2.2).
 
-  Returns (d,) values E(x_i = +1) − E(x_i = −1) with E = −Σ_n F(y_nᵀx) (seed 002, Eq. 4).
-  For F = exp the comparison is done in log space, so it is exact for any d.
+  For the polynomial kinds this is E(x_i = +1) − E(x_i = −1) with E = −Σ_n F(y_nᵀx)
+  (seed 002, Eq. 4 with h = −id). For F = exp it is the same difference taken
+  with h(u) = −log(−u) (seed 002, Eq. 4 allows any monotone h): log Σ e^{z⁻} − log Σ e^{z⁺}.
+  It has the sign of the plain energy difference, which is all the flip rule
+  uses, and it cannot overflow for any d.
+
+  Returns:
+    (d,) gains; the unit prefers +1 where the gain is <= 0.
   """
+  _checks.check_choice("kind", kind, DENSE_KINDS)
+  _checks.check_vector_against("x", x, patterns.shape[-1], "the patterns")
   z = patterns @ x                                     # (N,)
   rest = z[:, None] - patterns * x[None, :]            # (N, d): y_nᵀx without unit i
   z_plus = rest + patterns
@@ -113,6 +122,7 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mo
   """
   _checks.check_choice("kind", kind, DENSE_KINDS)
   _checks.check_choice("mode", mode, MODES)
+  _checks.check_vector_against("x", x, patterns.shape[-1], "the patterns")
   if mode == "sync":
     return jnp.where(dense_flip_gains(x, patterns, kind, degree) <= 0, 1.0, -1.0).astype(x.dtype)
   if order is None:
@@ -179,7 +189,12 @@ def mhn_update(x: Array, patterns: Array, beta: float | Array) -> Array:
   Returns:
     (d,) new state.
   """
-  logits = patterns @ (beta * x)
+  _checks.check_vector_against("x", x, patterns.shape[-1], "the patterns")
+  _checks.check_positive("beta", beta)
+  # x·Yᵀ rather than Y·x: under vmap this puts the batch on the rows of a (B, N)
+  # logits array, so XLA fuses max/exp/sum along rows instead of emitting an (N, B)
+  # dot followed by a transposing copy of the whole B×N array (docs/benchmarks.md).
+  logits = (beta * x) @ patterns.T
   m = jax.lax.stop_gradient(jnp.max(logits))
   e = jnp.exp(logits - m)
   return (e @ patterns) / jnp.sum(e)

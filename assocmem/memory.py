@@ -84,7 +84,8 @@ class ExactDiffusion:
     _checks.check_int("n_steps", self.n_steps)
     _checks.check_choice("sampler", self.sampler, ("ode", "sde"))
     if not isinstance(self.sde, VPSDE):
-      raise ValueError("ExactDiffusion needs a VPSDE (its recall starts at the cue's θ)")
+      raise ValueError(f"sde must be a VPSDE for ExactDiffusion (its recall starts at the cue's θ), "
+                       f"got {type(self.sde).__name__}")
 
   def store(self, patterns: Array) -> Array:
     return _checks.check_patterns("patterns", patterns)

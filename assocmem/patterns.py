@@ -62,4 +62,6 @@ def completion_cue(key: jax.Array, y: jax.Array, p: float | jax.Array = 0.5) -> 
 def uniform_noise(key: jax.Array, shape: tuple[int, ...], low: float = -1.0, high: float = 1.0,
                   dtype: jnp.dtype = jnp.float32) -> jax.Array:
   """U(low, high) noise states: the replay seeds of seed 000's hippocampus (§A.2.2 / authors' code)."""
+  if not low < high:
+    raise ValueError(f"low must be below high, got low={low}, high={high}")
   return jax.random.uniform(key, shape, dtype, low, high)

@@ -47,12 +47,12 @@ def sde_drift(score_fn: ScoreFn, sde, x: Array, t: Array) -> Array:
   return sde.drift(x, t) - g**2 * score_fn(x, t)
 
 
-def _check_x(x: Array) -> Array:
-  x = _checks.as_float_array("x", x)
+def _check_x(x: Array, name: str = "x") -> Array:
+  x = _checks.as_float_array(name, x)
   if x.ndim != 1:
-    raise ValueError(f"x must be one state of shape (dim,), got shape {tuple(x.shape)}; "
+    raise ValueError(f"{name} must be one state of shape (dim,), got shape {tuple(x.shape)}; "
                      "batch with jax.vmap")
-  _checks.check_finite("x", x)
+  _checks.check_finite(name, x)
   return x
 
 
@@ -120,8 +120,9 @@ def em_sample(key: Array, score_fn: ScoreFn, sde, x: Array, t_start: float | Arr
 
 def forward_sample(key: Array, sde, y: Array, t: float | Array, n_steps: int = 1000) -> Array:
   """Simulates the forward SDE from y to time t by Euler–Maruyama (for checking marginals)."""
-  y = _check_x(y)
+  y = _check_x(y, "y")
   n_steps = _checks.check_int("n_steps", n_steps, 1)
+  _checks.check_positive("t", t)
   dt = t / n_steps
   keys = jax.random.split(key, n_steps)
 

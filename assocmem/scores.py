@@ -32,6 +32,7 @@ def log_density(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
   """
   patterns = _checks.check_patterns("patterns", patterns)
   x = _checks.check_state("x", x, patterns.shape[1])
+  _checks.check_positive("t", t)
   theta, var = _theta_and_variance(sde, t)
   d = patterns.shape[1]
   sq = jnp.sum((x[None, :] - theta * patterns) ** 2, axis=-1)
