@@ -1,0 +1,137 @@
+"""Seed 002 (Ambrogioni 2024), Table 1: correlation of other memories with a modern Hopfield network.
+
+  python scripts/table1.py --out_dir=results/table1                 # paper preset (default)
+  python scripts/table1.py --preset=quick --out_dir=results/table1_quick
+  python scripts/table1.py --preset=literal --out_dir=results/table1_literal   # zero-diagonal W
+
+Writes DIR/table1.csv (header task,n_patterns,diffusion,classic,true), DIR/table1.md (ours beside
+the paper's, with the differences) and DIR/table1.json (the configuration used). Variant flags
+override the preset; see docs/reproduction.md, "Seed 002 — Table 1".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import time
+from typing import Any, Sequence
+
+from absl import app, flags, logging
+
+from assocmem.experiments import table1
+
+CSV_HEADER = "task,n_patterns,diffusion,classic,true"
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("preset", "paper", sorted(table1.PRESETS), "Settings preset.")
+flags.DEFINE_string("out_dir", "results/table1", "Output directory.")
+flags.DEFINE_integer("seed", None, "PRNG seed; default: the preset's.")
+flags.DEFINE_integer("repeats", None, "Repeats (pattern sets) per row; default: the preset's.")
+flags.DEFINE_bool("classic_zero_diagonal", None,
+                  "Zero the Hebbian diagonal (seed 002 §2.1; the 'literal' preset); default: the preset's.")
+flags.DEFINE_enum("classic_mode", None, list(table1.CLASSIC_MODES), "Classical Hopfield schedule.")
+flags.DEFINE_integer("classic_steps", None, "Classical Hopfield synchronous updates or async sweeps.")
+flags.DEFINE_enum("classic_start", None, list(table1.CLASSIC_STARTS),
+                  "Classical Hopfield start state: the continuous cue or its sign.")
+flags.DEFINE_enum("cues", None, list(table1.CUE_MODES),
+                  "Cues per repeat: every stored pattern ('all') or one random pattern ('one').")
+flags.DEFINE_enum("aggregate", None, list(table1.AGGREGATES),
+                  "Mean of per-repeat correlations ('per_repeat') or one pooled correlation.")
+flags.DEFINE_enum("precision", None, list(table1.PRECISIONS),
+                  "Arithmetic of the four memories; float32 breaks completion ties by rounding noise.")
+flags.DEFINE_float("completion_theta", None,
+                   "θ of the diffusion start time in the completion task; default: the cue θ.")
+
+_OVERRIDES = ("seed", "repeats", "classic_zero_diagonal", "classic_mode", "classic_steps",
+              "classic_start", "cues", "aggregate", "completion_theta", "precision")
+
+
+def atomic_write(path: str, text: str) -> None:
+  """Writes `text` to `path` via a temporary file in the same directory and os.replace."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(prefix=".tmp_" + os.path.basename(path), dir=directory)
+  try:
+    with os.fdopen(fd, "w") as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
+
+
+def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+  """table1.csv: the header task,n_patterns,diffusion,classic,true and one line per row."""
+  lines = [CSV_HEADER]
+  for r in rows:
+    if r["task"] not in table1.TASKS:
+      raise ValueError(f"unknown task {r['task']!r}; expected one of {table1.TASKS}")
+    lines.append(f"{r['task']},{int(r['n_patterns'])},"
+                 + ",".join(f"{float(r[m]):.4f}" for m in table1.MODELS))
+  return "\n".join(lines) + "\n"
+
+
+def markdown_text(rows: Sequence[dict[str, Any]], config: table1.Table1Config, preset: str,
+                  seconds: float | None = None) -> str:
+  """table1.md: our correlations beside seed 002's Table 1, with the differences."""
+  out = [f"# Seed 002, Table 1 (preset `{preset}`)", "",
+         "Pearson correlation between the binarised output of the modern Hopfield network and each "
+         "model: ours / paper / difference (ours − paper).", ""]
+  head = "| task | N |" + "".join(f" {m} | paper | Δ |" for m in table1.MODELS)
+  out += [head, "|---|---|" + "---:|---:|---:|" * len(table1.MODELS)]
+  worst = 0.0
+  for r in rows:
+    paper = table1.paper_row(r["task"], r["n_patterns"])
+    cells = []
+    for m in table1.MODELS:
+      if paper is None:
+        cells.append(f" {r[m]:.3f} | – | – |")
+      else:
+        diff = r[m] - paper[m]
+        worst = max(worst, abs(diff))
+        cells.append(f" {r[m]:.3f} | {paper[m]:.3f} | {diff:+.3f} |")
+    out.append(f"| {r['task']} | {r['n_patterns']} |" + "".join(cells))
+  out += ["", f"Largest |difference|: {worst:.3f} (target: ≤ 0.03).", ""]
+  settings = ", ".join(f"{k}={v}" for k, v in dataclasses.asdict(config).items())
+  out += [f"Settings: {settings}.", ""]
+  if seconds is not None:
+    out += [f"Wall time: {seconds:.1f} s.", ""]
+  return "\n".join(out)
+
+
+def config_json(config: table1.Table1Config, preset: str, seconds: float | None = None) -> str:
+  record = {"preset": preset, "config": dataclasses.asdict(config)}
+  if seconds is not None:
+    record["wall_seconds"] = round(seconds, 2)
+  return json.dumps(record, indent=2, sort_keys=True) + "\n"
+
+
+def write_outputs(out_dir: str, rows: Sequence[dict[str, Any]], config: table1.Table1Config,
+                  preset: str, seconds: float | None = None) -> None:
+  """Writes table1.csv, table1.md and table1.json into `out_dir`, each atomically."""
+  atomic_write(os.path.join(out_dir, "table1.csv"), csv_text(rows))
+  atomic_write(os.path.join(out_dir, "table1.md"), markdown_text(rows, config, preset, seconds))
+  atomic_write(os.path.join(out_dir, "table1.json"), config_json(config, preset, seconds))
+
+
+def config_from_flags() -> table1.Table1Config:
+  overrides = {name: getattr(FLAGS, name) for name in _OVERRIDES if getattr(FLAGS, name) is not None}
+  return table1.get_preset(FLAGS.preset, **overrides)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+  config = config_from_flags()
+  start = time.perf_counter()
+  rows = table1.run_table1(config)
+  seconds = time.perf_counter() - start
+  write_outputs(FLAGS.out_dir, rows, config, FLAGS.preset, seconds)
+  logging.info("table1: wrote %s (%.1f s)", os.path.join(FLAGS.out_dir, "table1.{csv,md,json}"), seconds)
+
+
+if __name__ == "__main__":
+  app.run(main)

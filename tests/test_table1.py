@@ -1,0 +1,126 @@
+"""Seed 002, Table 1: the experiment (JAX vs NumPy), its settings, and the script's writers."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+from assocmem.experiments import table1
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Small enough to compile and run in seconds; the models and their step counts are the paper's
+# except where shortened (the NumPy reference loops over time steps in Python).
+TINY = dict(n_patterns=(6,), repeats=6, mhn_steps=20, ode_steps=40, classic_steps=3)
+
+
+def _load_script():
+  spec = importlib.util.spec_from_file_location("table1_script_under_test",
+                                                os.path.join(ROOT, "scripts", "table1.py"))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+@pytest.fixture(scope="module")
+def script():
+  return _load_script()
+
+
+def _rows(n=(10, 30)):
+  return [{"task": t, "n_patterns": k, "diffusion": 0.99, "classic": 0.7, "true": 0.8}
+          for t in table1.TASKS for k in n]
+
+
+def test_csv_header_and_rows(script, tmp_path):
+  rows = [dict(r, diffusion=0.99 - i / 1000) for i, r in enumerate(_rows((10, 20, 30)))]
+  script.write_outputs(str(tmp_path), rows, table1.PRESETS["quick"], "quick", seconds=1.0)
+  text = (tmp_path / "table1.csv").read_text()
+  assert text.splitlines()[0] == "task,n_patterns,diffusion,classic,true"
+  parsed = list(csv.DictReader(text.splitlines()))
+  assert [(r["task"], int(r["n_patterns"])) for r in parsed] == [
+      ("denoising", 10), ("denoising", 20), ("denoising", 30),
+      ("completion", 10), ("completion", 20), ("completion", 30)]
+  assert [float(r["diffusion"]) for r in parsed] == pytest.approx([r["diffusion"] for r in rows])
+  # The markdown carries the paper's value and the difference; the json the config used.
+  md = (tmp_path / "table1.md").read_text()
+  assert "| denoising | 10 | 0.990 | 0.995 | -0.005 |" in md
+  record = json.loads((tmp_path / "table1.json").read_text())
+  assert record["preset"] == "quick" and record["config"]["repeats"] == 20
+  assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp_")]
+
+
+def test_csv_rejects_unknown_task(script):
+  with pytest.raises(ValueError, match="task"):
+    script.csv_text([dict(_rows()[0], task="recall")])
+
+
+@pytest.mark.parametrize("variant", [
+    dict(),
+    dict(classic_mode="async", classic_zero_diagonal=True, aggregate="pooled", classic_start="sign",
+         completion_theta=0.75),
+    # float32 on denoising only: its tied completion cues are broken by rounding noise.
+    dict(precision="float32", tasks=("denoising",), cues="one", repeats=12),
+], ids=["paper", "variants", "float32"])
+def test_jax_and_numpy_agree(variant):
+  cfg = dataclasses.replace(table1.PRESETS["quick"], **dict(TINY, **variant))
+  ours, ref = table1.run_table1(cfg), table1.run_table1_numpy(cfg)
+  assert [(r["task"], r["n_patterns"]) for r in ours] == [(r["task"], r["n_patterns"]) for r in ref]
+  for a, b in zip(ours, ref):
+    for m in table1.MODELS:
+      assert a[m] == pytest.approx(b[m], abs=1e-6), (a, b)
+
+
+def test_unknown_names_raise():
+  with pytest.raises(ValueError, match="task"):
+    table1.Table1Config(tasks=("denoising", "recall"))
+  with pytest.raises(ValueError, match="classic_mode"):
+    table1.Table1Config(classic_mode="parallel")
+  with pytest.raises(ValueError, match="cues"):
+    table1.Table1Config(cues="some")
+  with pytest.raises(ValueError, match="precision"):
+    table1.Table1Config(precision="float16")
+  with pytest.raises(ValueError, match="aggregate"):
+    table1.Table1Config(aggregate="median")
+  with pytest.raises(ValueError, match="preset"):
+    table1.get_preset("fast")
+  with pytest.raises(ValueError, match="task"):
+    table1.run_row(table1.PRESETS["quick"], "recall", 10)
+  with pytest.raises(ValueError, match="theta"):
+    table1.Table1Config(theta=1.5)
+
+
+def test_presets_differ_only_where_documented():
+  paper, quick, literal = (table1.PRESETS[k] for k in ("paper", "quick", "literal"))
+  assert dataclasses.replace(quick, repeats=paper.repeats) == paper
+  assert dataclasses.replace(literal, classic_zero_diagonal=False) == paper
+  assert (paper.d, paper.n_patterns, paper.theta, paper.repeats, paper.beta, paper.mhn_steps,
+          paper.gamma, paper.ode_steps, paper.t_end, paper.completion_p) == (
+              10, (10, 20, 30), 0.68, 100, 5.0, 150, 0.8, 300, 1e-3, 0.5)
+
+
+def test_diffusion_tracks_mhn_better_than_classic():
+  """The paper's claim in miniature: exact diffusion ≈ MHN, far closer than the classical network."""
+  cfg = dataclasses.replace(table1.PRESETS["quick"], n_patterns=(10,))
+  for row in table1.run_table1(cfg):
+    assert row["diffusion"] > 0.95
+    assert row["diffusion"] > row["classic"] + 0.15
+    assert row["diffusion"] > row["true"]
+
+
+def test_inputs_follow_the_task():
+  cfg = dataclasses.replace(table1.PRESETS["quick"], repeats=3)
+  den = table1.sample_inputs(cfg, "denoising", 10)
+  com = table1.sample_inputs(cfg, "completion", 10)
+  assert den["patterns"].shape == (3, 10, 10) and den["cues"].shape == (3, 10, 10)
+  np.testing.assert_array_equal(np.abs(np.asarray(den["patterns"])), 1.0)
+  np.testing.assert_array_equal(den["targets"], den["patterns"])     # every pattern cued once
+  cues, targets = np.asarray(com["cues"]), np.asarray(com["targets"])
+  assert np.all((cues == 0) | (cues == targets))                     # zero-masked, never flipped
+  assert 0.3 < np.mean(cues == 0) < 0.7                              # p = 0.5
