@@ -534,10 +534,15 @@ def benchmark_case() -> Callable[[], dict]:
       records, stats = run_cells(cfg, tmp)
       seconds = time.perf_counter() - t0
     by_d: dict[int, float] = {}
+    by_n: dict[int, list[float]] = {}
     for params, sec in stats.cell_seconds:
       by_d[int(params["d"])] = by_d.get(int(params["d"]), 0.0) + sec
+      by_n.setdefault(n_bucket(int(params["n_patterns"])), []).append(sec)
     return {"seconds": round(seconds, 3), "cells": len(records), "compute_seconds": round(stats.compute_seconds, 3),
             "max_n": max(int(r["n_patterns"]) for r in records),
             "seconds_by_d": {str(k): round(v, 3) for k, v in sorted(by_d.items())},
+            # mean seconds per cell, by the padded pattern-count bucket N (a power of two)
+            "mean_cell_seconds_by_n_bucket": {str(k): round(sum(v) / len(v), 4)
+                                              for k, v in sorted(by_n.items())},
             "devices": len(jax.devices())}
   return case

@@ -380,18 +380,34 @@ def _pearson_rows_np(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(da * db, axis=1) / np.sqrt(np.sum(da * da, axis=1) * np.sum(db * db, axis=1))
 
 
-def row_from_inputs_np(inputs: dict[str, np.ndarray], config: Table1Config, task: str
-                       ) -> dict[str, tuple[float, int]]:
-  """NumPy reference of one row's correlations from the shared inputs."""
-  inputs = _cast_inputs({k: np.asarray(v) for k, v in inputs.items()}, config.precision, np)
+def _outputs_np(inputs: dict[str, np.ndarray], config: Table1Config, task: str) -> dict[str, np.ndarray]:
+  """Binarised outputs (R, C, d) of the four memories, in NumPy, for the repeats in `inputs`."""
   pats, cues = inputs["patterns"], inputs["cues"]
   t0 = float(-2.0 * np.log(config.start_theta(task)) / config.gamma)
-  mhn = _sign_np(mhn_retrieve_np(cues, pats, config.beta, config.mhn_steps))
-  outs = {
+  return {
+      "mhn": _sign_np(mhn_retrieve_np(cues, pats, config.beta, config.mhn_steps)),
       "diffusion": _sign_np(ode_sample_np(cues, pats, config.gamma, t0, config.t_end, config.ode_steps)),
       "classic": _sign_np(classic_recall_np(cues, pats, np.asarray(inputs["orders"]), config)),
       "true": np.asarray(inputs["targets"]),
   }
+
+
+def row_from_inputs_np(inputs: dict[str, np.ndarray], config: Table1Config, task: str,
+                       batched: bool = True) -> dict[str, tuple[float, int]]:
+  """NumPy reference of one row's correlations from the shared inputs.
+
+  batched=True runs all repeats at once with stacked (R, C, d)·(R, d, N) matmuls;
+  batched=False is the plain reference: a Python loop over repeats, each repeat
+  vectorised over its cues with (C, d)·(d, N) matmuls.
+  """
+  inputs = _cast_inputs({k: np.asarray(v) for k, v in inputs.items()}, config.precision, np)
+  if batched:
+    outs = _outputs_np(inputs, config, task)
+  else:
+    per_repeat = [_outputs_np({k: v[r:r + 1] for k, v in inputs.items()}, config, task)
+                  for r in range(inputs["cues"].shape[0])]
+    outs = {m: np.concatenate([o[m] for o in per_repeat]) for m in per_repeat[0]}
+  mhn = outs.pop("mhn")
   res = {}
   for m, other in outs.items():
     if config.aggregate == "pooled":
@@ -403,12 +419,13 @@ def row_from_inputs_np(inputs: dict[str, np.ndarray], config: Table1Config, task
   return res
 
 
-def run_table1_numpy(config: Table1Config) -> list[dict[str, Any]]:
-  """Plain-NumPy reference of `run_table1` on the same random inputs (same numbers up to rounding).
+def run_table1_numpy(config: Table1Config, batched: bool = True) -> list[dict[str, Any]]:
+  """NumPy reference of `run_table1` on the same random inputs (same numbers up to rounding).
 
   The inputs (patterns, cues, orders) are drawn with the same JAX PRNG calls as
   the JAX path; everything after that (the four memories and the correlations)
-  is NumPy, vectorised over repeats and cues, with Python loops over time steps.
+  is NumPy with Python loops over time steps. batched=True vectorises over
+  repeats and cues; batched=False loops over repeats (see `row_from_inputs_np`).
   """
   if not isinstance(config, Table1Config):
     raise ValueError(f"config must be a Table1Config, got {type(config).__name__}")
@@ -416,7 +433,7 @@ def run_table1_numpy(config: Table1Config) -> list[dict[str, Any]]:
   for task in config.tasks:
     for n in config.n_patterns:
       inputs = {k: np.asarray(v) for k, v in sample_inputs(config, task, n).items()}
-      rows.append(_row_dict(task, n, row_from_inputs_np(inputs, config, task)))
+      rows.append(_row_dict(task, n, row_from_inputs_np(inputs, config, task, batched)))
   return rows
 
 
