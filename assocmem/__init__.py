@@ -6,6 +6,7 @@ equation to its function.
 
 from assocmem.energies import (classical_energy, dense_energy, diffusion_energy, hebbian_weights,
                                mhn_energy, ve_energy, vp_energy)
+from assocmem import extended
 from assocmem.hopfield import (classical_retrieve, classical_step, dense_flip_gains, dense_retrieve,
                                dense_step, mhn_retrieve, mhn_update)
 from assocmem.memory import ClassicalHopfield, ExactDiffusion, Memory, ModernHopfield

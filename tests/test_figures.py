@@ -1,0 +1,110 @@
+"""Tests of the Figure 1 (landscapes) and Figure 2a (trajectories) experiments of seed 002."""
+
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from assocmem import extended
+from assocmem.experiments import landscapes, trajectories
+from assocmem.sde import VPSDE
+
+
+def test_grid_fields_shapes_and_score_points_to_nearby_memory():
+  sde, t = VPSDE(0.8), 0.1
+  pts = jnp.array([[-1.0, 1.0], [1.2, -0.5]])
+  edges = jnp.zeros((2, 0, 2))
+  f = landscapes.grid_fields(lambda x: extended.box_log_density(x, t, pts, edges, sde),
+                             lambda x: extended.box_score(x, t, pts, edges, sde), 2.0, 21)
+  assert f["x"].shape == f["y"].shape == (21,)
+  assert f["log_density"].shape == (21, 21) and f["score"].shape == (21, 21, 2)
+  assert np.all(np.isfinite(f["log_density"])) and np.all(np.isfinite(f["score"]))
+  # Grid points within 0.5 of a memory (but not on it): the score points at θ_t y.
+  gx, gy = np.meshgrid(f["x"], f["y"], indexing="xy")
+  theta = float(sde.theta(t))
+  for y in np.asarray(pts) * theta:
+    offset = y[None, None, :] - np.stack([gx, gy], axis=-1)
+    dist = np.linalg.norm(offset, axis=-1)
+    near = (dist > 0.05) & (dist < 0.5)
+    assert near.sum() >= 4
+    cos = np.sum(offset[near] * f["score"][near], -1) / (
+        dist[near] * np.linalg.norm(f["score"][near], axis=-1))
+    assert np.min(cos) > 0.99, cos
+  # The density peaks at a memory.
+  i, j = np.unravel_index(np.argmax(f["log_density"]), f["log_density"].shape)
+  peak = np.array([f["x"][j], f["y"][i]])
+  assert np.min(np.linalg.norm(np.asarray(pts) * theta - peak, axis=-1)) < 0.2
+
+
+def test_landscape_run_writes_all_panels(tmp_path):
+  cfg = landscapes.get_preset("quick", n_grid=16, n_nodes=8, n_panels=4)
+  summary = landscapes.run(cfg, str(tmp_path))
+  assert summary["all_finite"]
+  assert os.path.getsize(tmp_path / "figure1.png") > 0
+  for panel in landscapes.PANELS:
+    with np.load(tmp_path / f"{panel}.npz") as data:
+      assert data["log_density"].shape == (16, 16)
+      assert data["score"].shape == (16, 16, 2)
+  assert json.loads((tmp_path / "summary.json").read_text())["config"]["n_grid"] == 16
+  assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_semantic_panel_density_is_highest_on_the_curve():
+  cfg = landscapes.get_preset("quick", n_grid=12)
+  log_p, score, geometry = landscapes.panel_functions("semantic", cfg)
+  theta = float(VPSDE(cfg.gamma).theta(cfg.t))
+  curve = theta * geometry["curve"]
+  tangent = np.gradient(curve, axis=0)
+  normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1) / np.linalg.norm(tangent, axis=-1)[:, None]
+  idx = np.arange(40, 361, 40)  # interior points of the curve
+  on, n = curve[idx], normal[idx]
+  lp = jax.jit(jax.vmap(log_p))
+  score = jax.jit(jax.vmap(score))
+  for sign in (1.0, -1.0):
+    # Points 0.6 off the curve whose side is clear of other parts of the curve.
+    off = on + sign * 0.6 * n
+    clear = np.min(np.linalg.norm(off[:, None] - curve[None], axis=-1), axis=1) > 0.45
+    assert clear.sum() >= 3
+    assert np.all(np.asarray(lp(jnp.asarray(on)))[clear] > np.asarray(lp(jnp.asarray(off)))[clear])
+    # Just off the curve on that side, the score points back to it.
+    s = np.asarray(score(jnp.asarray(on + sign * 0.15 * n)))
+    assert np.all(sign * np.sum(s * n, -1)[clear] < 0)
+
+
+def test_trajectories_ode_and_mhn_agree_for_light_corruption():
+  cfg = trajectories.TrajectoryConfig(theta=0.95, n_steps=200, n_cues=4, seed=3)
+  problem = trajectories.make_problem(cfg)
+  paths = trajectories.run_trajectories(cfg, problem["patterns"], problem["cues"], problem["sde_keys"])
+  assert paths["times"].shape == (201,)
+  assert paths["ode"].shape == paths["sde"].shape == (4, 201, 5)
+  assert paths["mhn"].shape == (4, cfg.mhn_steps + 1, 5)
+  np.testing.assert_allclose(paths["ode"][:, 0], problem["cues"])
+  np.testing.assert_allclose(paths["mhn"][:, 0], problem["cues"])
+  summary = trajectories.summarize(problem["patterns"], problem["targets"], paths)
+  for row in summary["cues"]:
+    assert row["ode"] == row["mhn"] == row["target"], row
+  # Both end near the stored ±1 pattern itself, not only on its sign.
+  assert max(r["max_abs_ode_minus_mhn"] for r in summary["cues"]) < 0.15
+
+
+def test_trajectories_run_writes_outputs(tmp_path):
+  cfg = trajectories.get_preset("quick", n_steps=50, n_cues=2)
+  summary = trajectories.run(cfg, str(tmp_path))
+  assert set(os.listdir(tmp_path)) == {"figure2a.png", "trajectories.npz", "summary.json"}
+  with np.load(tmp_path / "trajectories.npz") as data:
+    assert data["ode"].shape == (2, 51, 5) and data["patterns"].shape == (4, 5)
+  assert len(summary["cues"]) == 2
+
+
+def test_bad_settings_raise():
+  with pytest.raises(ValueError, match="preset"):
+    landscapes.get_preset("huge")
+  with pytest.raises(ValueError, match="theta"):
+    trajectories.TrajectoryConfig(theta=1.5)
+  with pytest.raises(ValueError, match="n_grid"):
+    landscapes.LandscapeConfig(n_grid=1)
+  with pytest.raises(ValueError, match="panel"):
+    landscapes.panel_functions("fractal", landscapes.LandscapeConfig())
