@@ -52,7 +52,7 @@ def test_csv_header_and_rows(script, tmp_path):
   md = (tmp_path / "table1.md").read_text()
   assert "| denoising | 10 | 0.990 | 0.995 | -0.005 |" in md
   record = json.loads((tmp_path / "table1.json").read_text())
-  assert record["preset"] == "quick" and record["config"]["repeats"] == 20
+  assert record["preset"] == "quick" and record["config"]["repeats"] == 50
   assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp_")]
 
 
