@@ -22,6 +22,23 @@ def sign(x: Array) -> Array:
   return jnp.where(x >= 0, 1.0, -1.0).astype(x.dtype)
 
 
+def _scan_updates(step, x: Array, n_steps: int, mode: str, key: Array | None):
+  """Runs `step(state, order)` n_steps times in a lax.scan; returns (final, (n_steps, d) states).
+
+  For "async" with a key, each sweep gets a fresh random unit order; otherwise
+  `order` is None (the step's default order 0..d−1).
+  """
+  d = x.shape[0]
+  random_order = mode == "async" and key is not None
+  keys = jax.random.split(key, n_steps) if key is not None else jnp.zeros((n_steps, 2), jnp.uint32)
+
+  def body(state, k):
+    new = step(state, jax.random.permutation(k, d) if random_order else None)
+    return new, new
+
+  return jax.lax.scan(body, x, keys)
+
+
 # ---------------------------------------------------------------- classical
 
 def classical_step(x: Array, weights: Array, mode: str = "sync", order: Array | None = None) -> Array:
@@ -70,16 +87,7 @@ def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, mode: str = 
   x = _checks.check_state("x", x, weights.shape[0])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
   _checks.check_choice("mode", mode, MODES)
-  d = x.shape[0]
-  keys = (jax.random.split(key, n_steps) if key is not None
-          else jnp.zeros((n_steps, 2), jnp.uint32))
-
-  def body(state, k):
-    order = jax.random.permutation(k, d) if (mode == "async" and key is not None) else None
-    new = classical_step(state, weights, mode, order)
-    return new, new
-
-  final, traj = jax.lax.scan(body, x, keys)
+  final, traj = _scan_updates(lambda s, o: classical_step(s, weights, mode, o), x, n_steps, mode, key)
   if return_trajectory:
     return final, jnp.concatenate([x[None], traj], axis=0)
   return final
@@ -161,15 +169,8 @@ def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3
   x = _checks.check_state("x", x, patterns.shape[1])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
   _checks.check_choice("mode", mode, MODES)
-  d = x.shape[0]
-  keys = (jax.random.split(key, n_steps) if key is not None
-          else jnp.zeros((n_steps, 2), jnp.uint32))
-
-  def body(state, k):
-    order = jax.random.permutation(k, d) if (mode == "async" and key is not None) else None
-    return dense_step(state, patterns, kind, degree, mode, order), None
-
-  final, _ = jax.lax.scan(body, sign(x), keys)
+  final, _ = _scan_updates(lambda s, o: dense_step(s, patterns, kind, degree, mode, o), sign(x),
+                           n_steps, mode, key)
   return final
 
 
