@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import assocmem
-from assocmem import files
+from assocmem import cli, files
 from assocmem.experiments import capacity, table1
 
 FLAGS = flags.FLAGS
@@ -254,4 +254,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

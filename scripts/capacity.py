@@ -17,6 +17,7 @@ import os
 
 from absl import app, flags, logging
 
+from assocmem import cli
 from assocmem.experiments import capacity
 
 FLAGS = flags.FLAGS
@@ -28,7 +29,7 @@ flags.DEFINE_integer("n_max", None, "Largest pattern count N tried; default: the
 flags.DEFINE_integer("seed", None, "Seed of the sweep; default: the preset's.")
 flags.DEFINE_bool("figures", True, "Write the Figure 3 PNGs.")
 flags.DEFINE_integer("abort_after_cells", None,
-                     "Testing only: exit abruptly (os._exit) after computing this many new cells.")
+                     "Testing only: exit abruptly (os._exit) after computing this many new cells.", lower_bound=1)
 
 
 def main(argv):
@@ -61,4 +62,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from absl import app, flags, logging
 
+from assocmem import cli
 from assocmem.experiments import landscapes
 
 FLAGS = flags.FLAGS
@@ -38,4 +39,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

@@ -2,7 +2,7 @@
 
 from absl import app, flags
 
-from assocmem import files
+from assocmem import cli, files
 from assocmem.experiments import report
 
 FLAGS = flags.DEFINE_string("results_dir", "results", "Directory the experiments wrote to.")
@@ -15,4 +15,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)

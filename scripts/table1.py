@@ -14,12 +14,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import time
 from typing import Any, Sequence
 
 from absl import app, flags, logging
 
+from assocmem import cli, files
 from assocmem.experiments import table1
 
 CSV_HEADER = "task,n_patterns,diffusion,classic,true"
@@ -46,21 +46,6 @@ flags.DEFINE_float("completion_theta", None,
 
 _OVERRIDES = ("seed", "repeats", "classic_zero_diagonal", "classic_mode", "classic_steps",
               "classic_start", "cues", "aggregate", "completion_theta", "precision")
-
-
-def atomic_write(path: str, text: str) -> None:
-  """Writes `text` to `path` via a temporary file in the same directory and os.replace."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(prefix=".tmp_" + os.path.basename(path), dir=directory)
-  try:
-    with os.fdopen(fd, "w") as f:
-      f.write(text)
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
 
 
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
@@ -112,9 +97,9 @@ def config_json(config: table1.Table1Config, preset: str, seconds: float | None 
 def write_outputs(out_dir: str, rows: Sequence[dict[str, Any]], config: table1.Table1Config,
                   preset: str, seconds: float | None = None) -> None:
   """Writes table1.csv, table1.md and table1.json into `out_dir`, each atomically."""
-  atomic_write(os.path.join(out_dir, "table1.csv"), csv_text(rows))
-  atomic_write(os.path.join(out_dir, "table1.md"), markdown_text(rows, config, preset, seconds))
-  atomic_write(os.path.join(out_dir, "table1.json"), config_json(config, preset, seconds))
+  files.write_text(os.path.join(out_dir, "table1.csv"), csv_text(rows))
+  files.write_text(os.path.join(out_dir, "table1.md"), markdown_text(rows, config, preset, seconds))
+  files.write_text(os.path.join(out_dir, "table1.json"), config_json(config, preset, seconds))
 
 
 def config_from_flags() -> table1.Table1Config:
@@ -134,4 +119,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  app.run(main)
+  cli.run(main)
