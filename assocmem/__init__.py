@@ -4,16 +4,20 @@ The public API is re-exported here; see docs/api.md for the map from each seed
 equation to its function.
 """
 
+from assocmem import extended, mixture
+from assocmem.bank import PatternBank, empty_bank, make_bank, write, write_many
 from assocmem.energies import (classical_energy, dense_energy, diffusion_energy, hebbian_weights,
                                mhn_energy, ve_energy, vp_energy)
-from assocmem import extended
+from assocmem.guards import CheckError, checked
 from assocmem.hopfield import (classical_retrieve, classical_step, dense_flip_gains, dense_retrieve,
                                dense_step, mhn_retrieve, mhn_update)
-from assocmem.memory import ClassicalHopfield, ExactDiffusion, Memory, ModernHopfield
+from assocmem.memories import (ClassicalHopfield, ExactDiffusion, LearningMemory, Memory,
+                               ModernHopfield)
 from assocmem.metrics import binarize, hamming_error, pearson
+from assocmem.mixture import Dense, Sharded, Streaming
 from assocmem.patterns import completion_cue, denoising_cue, random_binary_patterns, uniform_noise
 from assocmem.samplers import em_sample, forward_sample, ode_drift, ode_sample, sde_drift, time_grid
-from assocmem.scores import denoiser, exact_score, log_density, score
-from assocmem.sde import VESDE, VPSDE
+from assocmem.scores import denoiser, exact_score, log_density, posterior, score
+from assocmem.sde import SDE, VESDE, VPSDE
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 
 def is_concrete(x: Any) -> bool:
@@ -76,11 +77,62 @@ def check_batch(name: str, x: Any, dim: int) -> jax.Array:
 
 
 def check_finite(name: str, x: Any) -> None:
-  """Raises if a concrete array holds NaN or inf (skipped under tracing)."""
+  """Raises if a concrete array holds NaN or inf (skipped under tracing).
+
+  The reduction runs where the array lives (one boolean comes back to the host), so it is
+  cheap for large banks and works on sharded arrays.
+  """
   if is_concrete(x):
-    arr = np.asarray(x)
-    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+    arr = jnp.asarray(x)
+    if jnp.issubdtype(arr.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(arr))):
       raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+
+
+def debug_check(pred: Any, msg: str, **fmt: Any) -> None:
+  """A check that costs nothing unless the caller runs under `assocmem.checked` (checkify).
+
+  Use for value checks in hot paths under jit/vmap: t > 0, β > 0, finite states.
+  """
+  checkify.debug_check(pred, msg, **fmt)
+
+
+def debug_check_finite(name: str, x: Any) -> None:
+  """`debug_check` that every entry of `x` is finite."""
+  checkify.debug_check(jnp.all(jnp.isfinite(x)), f"{name} contains non-finite values (NaN or inf)")
+
+
+def debug_check_positive(name: str, x: Any) -> None:
+  """`debug_check` that a scalar is > 0 (and finite)."""
+  x = jnp.asarray(x)
+  checkify.debug_check(jnp.all(jnp.logical_and(x > 0, jnp.isfinite(x))),
+                       f"{name} must be a finite number > 0, got {{v}}", v=x)
+
+
+def check_int_index(name: str, index: Any, size: int) -> None:
+  """Static or concrete index in [0, size); traced indices are checked under `checked` only."""
+  if isinstance(index, bool):
+    raise ValueError(f"{name} must be an integer index, got {index!r}")
+  if is_concrete(index):
+    v = np.asarray(index)
+    if v.shape != () or not np.issubdtype(v.dtype, np.integer):
+      raise ValueError(f"{name} must be a scalar integer index, got {index!r}")
+    if not 0 <= int(v) < size:
+      raise ValueError(f"{name} must lie in [0, {size}), got {int(v)}")
+  else:
+    checkify.debug_check(jnp.logical_and(index >= 0, index < size),
+                         f"{name} must lie in [0, {size}), got {{i}}", i=index)
+
+
+def check_scalar_number(name: str, value: Any) -> None:
+  """Raises unless `value` is a real scalar number or 0-d numeric array (tracers pass)."""
+  if isinstance(value, bool):
+    raise ValueError(f"{name} must be a real number, got {value!r}")
+  if isinstance(value, (int, float, np.integer, np.floating)):
+    return
+  if isinstance(value, (jax.Array, np.ndarray)) and value.shape == () and (
+      jnp.issubdtype(value.dtype, jnp.floating) or jnp.issubdtype(value.dtype, jnp.integer)):
+    return
+  raise ValueError(f"{name} must be a real scalar number, got {value!r} ({type(value).__name__})")
 
 
 def check_positive(name: str, value: Any) -> None:
@@ -137,3 +189,25 @@ def check_vector_against(name: str, x: Any, dim: int, other: str) -> None:
   shape = tuple(jnp.shape(x))
   if shape != (dim,):
     raise ValueError(f"{name} must have shape ({dim},) to match {other}, got shape {shape}")
+
+
+def check_setting(name: str, value: Any, kind: str = "positive") -> None:
+  """Validates a numeric setting of a settings pytree (flax.struct dataclass) in __post_init__.
+
+  Strings, booleans and None are rejected; Python numbers and concrete arrays are range-checked
+  (kind: "positive", "open_unit", "finite"); anything else (tracers, or the placeholders JAX
+  passes when it rebuilds a pytree) is left alone.
+  """
+  if isinstance(value, (str, bool)) or value is None:
+    raise ValueError(f"{name} must be a real number, got {value!r}")
+  if isinstance(value, (int, float, np.integer, np.floating)) or (
+      isinstance(value, (jax.Array, np.ndarray)) and is_concrete(value)):
+    if np.asarray(value).size != 1:
+      raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
+    v = float(np.asarray(value).reshape(()))
+    if not math.isfinite(v):
+      raise ValueError(f"{name} must be a finite number, got {v}")
+    if kind == "positive" and v <= 0:
+      raise ValueError(f"{name} must be a finite number > 0, got {v}")
+    if kind == "open_unit" and not 0 < v < 1:
+      raise ValueError(f"{name} must lie in the open interval (0, 1), got {v}")

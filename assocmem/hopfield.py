@@ -6,10 +6,13 @@ Every function acts on ONE state; batch with `jax.vmap`. Loops over time are
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
-from assocmem import _checks
+from assocmem import _checks, mixture
+from assocmem.bank import PatternBank, as_bank
 from assocmem.energies import DENSE_KINDS, _dense_f
 
 Array = jax.Array
@@ -41,20 +44,39 @@ def _scan_updates(step, x: Array, n_steps: int, mode: str, key: Array | None):
 
 # ---------------------------------------------------------------- classical
 
+def _check_weights_against(x: Array, weights: Array) -> None:
+  """Static shape check: weights (d, d) square, x (d,) (traced code included)."""
+  w_shape, x_shape = tuple(jnp.shape(weights)), tuple(jnp.shape(x))
+  if len(w_shape) != 2 or w_shape[0] != w_shape[1]:
+    want = f"({x_shape[0]}, {x_shape[0]})" if len(x_shape) == 1 else "(d, d)"
+    raise ValueError(f"weights must be a square {want} coupling matrix for a state x of shape "
+                     f"{x_shape}, got shape {w_shape}")
+  _checks.check_vector_against("x", x, w_shape[0], "the weights")
+
+
+def _check_order(order: Array | None) -> None:
+  if order is not None and jnp.ndim(order) != 1:
+    raise ValueError(f"order must be a 1-d array of unit indices, got shape {tuple(jnp.shape(order))}")
+
+
 def classical_step(x: Array, weights: Array, mode: str = "sync", order: Array | None = None) -> Array:
   """One classical Hopfield update x ← sign(W x) (seed 002, Eq. 1).
 
   "sync" updates every unit at once; "async" updates units one at a time in
   `order` (default 0..d−1), each seeing the units already updated (one sweep).
+  Shapes are checked statically (inside jit too): weights must be (d, d), x (d,).
 
   Args:
     x: (d,) state.
     weights: (d, d) couplings (see `energies.hebbian_weights`).
     mode: "sync" or "async".
-    order: (d,) permutation of units for "async".
+    order: (k,) unit indices for "async" (a permutation of 0..d−1 for a full sweep).
+  Returns:
+    (d,) new state in {−1, +1}.
   """
   _checks.check_choice("mode", mode, MODES)
-  _checks.check_vector_against("x", x, weights.shape[-1], "the weights")
+  _check_weights_against(x, weights)
+  _check_order(order)
   if mode == "sync":
     return sign(weights @ x)
   d = x.shape[0]
@@ -95,20 +117,54 @@ def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, mode: str = 
 
 # ---------------------------------------------------------------- dense (binary)
 
+def _check_dense_against(x: Array, patterns: Array) -> None:
+  """Static shape check: patterns (N, d), x (d,) (traced code included)."""
+  p_shape = tuple(jnp.shape(patterns))
+  if len(p_shape) != 2:
+    raise ValueError(f"patterns must have shape (n_patterns, dim), got shape {p_shape}")
+  _checks.check_vector_against("x", x, p_shape[1], "the patterns")
+
+
+def _poly_gains(z_plus: Array, z_minus: Array, kind: str, degree: int) -> Array:
+  """−Σ_n [F(z⁺_n) − F(z⁻_n)] over axis 0 for the polynomial F, without overflow.
+
+  Exact (the plain formula) while 2N·max|z|^degree fits the dtype. Beyond that, z is first
+  scaled by an exact power of two 2^−j, which multiplies every term, hence the result, by
+  the same positive 2^−j·degree: the sign, all the flip rule uses, is kept, and the gains
+  stay finite where z^degree alone would overflow to ±inf (and inf − inf to NaN).
+  """
+  m = jnp.maximum(jnp.max(jnp.abs(z_plus)), jnp.max(jnp.abs(z_minus)))
+  n_terms = 2 * z_plus.shape[0]
+  budget = math.log2(float(jnp.finfo(z_plus.dtype).max)) - math.log2(2 * n_terms)
+  excess = degree * jnp.log2(m) - budget
+  j = jnp.where(excess > 0, jnp.ceil(excess / degree), 0.0).astype(jnp.int32)
+  scale = jnp.ldexp(jnp.ones((), z_plus.dtype), -j)
+  zp, zm = z_plus * scale, z_minus * scale
+  return -jnp.sum(_dense_f(zp, kind, degree) - _dense_f(zm, kind, degree), axis=0)
+
+
 def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) -> Array:
   """Per-unit energy gain of the +1 state over the −1 state, others fixed (seed 000 §A.2.2).
 
   For the polynomial kinds this is E(x_i = +1) − E(x_i = −1) with E = −Σ_n F(y_nᵀx)
-  (seed 002, Eq. 4 with h = −id). For F = exp it is the same difference taken
-  with h(u) = −log(−u) (seed 002, Eq. 4 allows any monotone h): log Σ e^{z⁻} − log Σ e^{z⁺}.
-  It has the sign of the plain energy difference, which is all the flip rule
-  uses, and it cannot overflow for any d.
+  (seed 002, Eq. 4 with h = −id), exactly while the energies fit the dtype; for
+  large degrees (2N max|y_nᵀx|^degree beyond the dtype's range) all gains are
+  divided by one common power of two, so they keep their signs and stay finite
+  (see `dense_energy`, which raises there instead). For F = exp it is the same
+  difference taken with h(u) = −log(−u) (seed 002, Eq. 4 allows any monotone h):
+  log Σ e^{z⁻} − log Σ e^{z⁺}. It has the sign of the plain energy difference,
+  which is all the flip rule uses, and it cannot overflow for any d.
 
+  Args:
+    x: (d,) state.
+    patterns: (N, d).
+    kind: "poly", "rectified_poly" or "exp".
+    degree: polynomial degree (polynomial kinds).
   Returns:
     (d,) gains; the unit prefers +1 where the gain is <= 0.
   """
   _checks.check_choice("kind", kind, DENSE_KINDS)
-  _checks.check_vector_against("x", x, patterns.shape[-1], "the patterns")
+  _check_dense_against(x, patterns)
   z = patterns @ x                                     # (N,)
   rest = z[:, None] - patterns * x[None, :]            # (N, d): y_nᵀx without unit i
   z_plus = rest + patterns
@@ -116,7 +172,7 @@ def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int =
   if kind == "exp":
     # sign(E+ − E−) = sign(lse(z−) − lse(z+)).
     return jax.nn.logsumexp(z_minus, axis=0) - jax.nn.logsumexp(z_plus, axis=0)
-  return -jnp.sum(_dense_f(z_plus, kind, degree) - _dense_f(z_minus, kind, degree), axis=0)
+  return _poly_gains(z_plus, z_minus, kind, degree)
 
 
 def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mode: str = "async",
@@ -125,12 +181,24 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mo
 
   Krotov & Hopfield 2016 (polynomial F) and Demircigil et al. 2017 (F = exp), as
   described in seed 000 §A.2.2 and seed 002 Eq. 4: a unit flips when the flipped
-  state has lower energy. "sync" decides all units from the same state; "async"
-  sweeps units in `order`, each seeing the ones already updated.
+  state has lower energy (the sign of `dense_flip_gains`, overflow-free for any
+  degree). "sync" decides all units from the same state; "async" sweeps units in
+  `order`, each seeing the ones already updated.
+
+  Args:
+    x: (d,) state.
+    patterns: (N, d).
+    kind: "poly", "rectified_poly" or "exp".
+    degree: polynomial degree (polynomial kinds).
+    mode: "sync" or "async".
+    order: (k,) unit indices for "async" (default 0..d−1).
+  Returns:
+    (d,) new state in {−1, +1}.
   """
   _checks.check_choice("kind", kind, DENSE_KINDS)
   _checks.check_choice("mode", mode, MODES)
-  _checks.check_vector_against("x", x, patterns.shape[-1], "the patterns")
+  _check_dense_against(x, patterns)
+  _check_order(order)
   if mode == "sync":
     return jnp.where(dense_flip_gains(x, patterns, kind, degree) <= 0, 1.0, -1.0).astype(x.dtype)
   if order is None:
@@ -143,7 +211,7 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mo
     if kind == "exp":
       gain = jax.nn.logsumexp(zm) - jax.nn.logsumexp(zp)
     else:
-      gain = -jnp.sum(_dense_f(zp, kind, degree) - _dense_f(zm, kind, degree))
+      gain = _poly_gains(zp, zm, kind, degree)
     return state.at[i].set(jnp.where(gain <= 0, 1.0, -1.0).astype(state.dtype)), None
 
   out, _ = jax.lax.scan(body, x, order)
@@ -176,58 +244,77 @@ def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3
 
 # ---------------------------------------------------------------- modern (continuous)
 
-def mhn_update(x: Array, patterns: Array, beta: float | Array) -> Array:
+def bank_mhn_update(bank: PatternBank, x: Array, beta: float | Array,
+                    mode: mixture.Mode = mixture.DENSE) -> Array:
+  """One modern Hopfield update of one state, no validation (the hot path; seed 000, Eq. 3).
+
+  ξ ← Σ_n h_n y_n with h = softmax_n(β ξᵀy_n + log π_n), computed through the shared mixture
+  primitive in the centred form β ξᵀ(y_n − c) (the ξᵀc term is common to all n), which stays
+  exact in float32 when ‖y‖ is large (images, latents).
+  """
+  _checks.debug_check_positive("beta", beta)
+  _checks.debug_check_finite("x", x)
+  p = mixture.bank_partials(x, bank, beta, 0.0, mode)
+  return bank.center + mixture.mean(p)
+
+
+def mhn_update(x: Array, patterns: Array | PatternBank, beta: float | Array,
+               mode: mixture.Mode = mixture.DENSE) -> Array:
   """Modern Hopfield update ξ ← X softmax(β Xᵀ ξ) (seed 000, Eq. 3; Ramsauer et al. 2020).
 
-  Patterns are rows here, so X = patternsᵀ. Equal to x − ∇u_MH(x) of seed 002 Eq. 5.
-  The softmax subtracts its max and normalises after the matmul, so it is
-  stable in float32 for β up to 1e4 and beyond.
+  Patterns are rows here, so X = patternsᵀ. Equal to x − ∇u_MH(x) of seed 002 Eq. 5. With a
+  `PatternBank`, empty slots (log-weight −inf) take no part and log-weights bias the softmax.
 
   Args:
     x: (d,) state.
-    patterns: (N, d).
+    patterns: (N, d) patterns or a `PatternBank`.
     beta: inverse temperature > 0.
+    mode: mixture mode (Dense, Streaming, Sharded).
   Returns:
     (d,) new state.
   """
-  _checks.check_vector_against("x", x, patterns.shape[-1], "the patterns")
+  bank = as_bank(patterns)
+  _checks.check_vector_against("x", x, bank.dim, "the patterns")
   _checks.check_positive("beta", beta)
-  # x·Yᵀ rather than Y·x: under vmap this puts the batch on the rows of a (B, N)
-  # logits array, so XLA fuses max/exp/sum along rows instead of emitting an (N, B)
-  # dot followed by a transposing copy of the whole B×N array (docs/benchmarks.md).
-  logits = (beta * x) @ patterns.T
-  m = jax.lax.stop_gradient(jnp.max(logits))
-  e = jnp.exp(logits - m)
-  return (e @ patterns) / jnp.sum(e)
+  mixture.check_mode(mode)
+  return bank_mhn_update(bank, x, beta, mode)
 
 
-def mhn_retrieve(x: Array, patterns: Array, beta: float | Array = 5.0, n_steps: int = 150,
-                 tol: float | None = None, return_trajectory: bool = False):
+def mhn_retrieve(x: Array, patterns: Array | PatternBank, beta: float | Array = 5.0,
+                 n_steps: int = 150, tol: float | None = None, return_trajectory: bool = False,
+                 mode: mixture.Mode = mixture.DENSE):
   """Iterates the modern Hopfield update (seed 000, Eq. 3; seed 002, Eq. 5).
 
   Args:
     x: (d,) query.
-    patterns: (N, d) stored patterns.
-    beta: inverse temperature > 0 (seed 002 uses 5; seed 000 uses 20/sqrt(d) scaling).
+    patterns: (N, d) stored patterns, or a `PatternBank` (built once; reuse it across calls).
+    beta: inverse temperature > 0 (seed 002 uses 5; seed 000's code uses 20 on dot products
+      scaled by 1/√d, i.e. beta = 20/√d here).
     n_steps: number of updates (the maximum when `tol` is set).
-    tol: if set, stop once max|Δξ| <= tol (a `lax.while_loop`).
+    tol: if set (>= 0), stop once max|Δξ| <= tol (a `lax.while_loop`); tol = 0 stops when the
+      state no longer changes (seed 000's authors' rule, with n_steps = 10).
     return_trajectory: return (final, (n_steps + 1, d) trajectory); not with `tol`.
+    mode: mixture mode (Dense, Streaming, Sharded).
   Returns:
     (d,) retrieved state, or (final, trajectory).
   """
-  patterns = _checks.check_patterns("patterns", patterns)
-  x = _checks.check_state("x", x, patterns.shape[1])
+  bank = as_bank(patterns)
+  x = _checks.check_state("x", x, bank.dim)
   _checks.check_positive("beta", beta)
   n_steps = _checks.check_int("n_steps", n_steps, 1)
+  mixture.check_mode(mode)
   if tol is not None:
     if return_trajectory:
       raise ValueError("return_trajectory is not available with tol (the step count is data dependent)")
-    _checks.check_positive("tol", tol)
-    return _mhn_until(x, patterns, beta, n_steps, tol)
+    if _checks.is_concrete(tol):
+      v = float(tol)
+      if not v >= 0:
+        raise ValueError(f"tol must be a number >= 0, got {tol}")
+    return _mhn_until(x, bank, beta, n_steps, tol, mode)
 
   def body(state, _):
-    new = mhn_update(state, patterns, beta)
-    return new, new
+    new = bank_mhn_update(bank, state, beta, mode)
+    return new, (new if return_trajectory else None)
 
   final, traj = jax.lax.scan(body, x, None, length=n_steps)
   if return_trajectory:
@@ -235,14 +322,14 @@ def mhn_retrieve(x: Array, patterns: Array, beta: float | Array = 5.0, n_steps: 
   return final
 
 
-def _mhn_until(x, patterns, beta, max_steps, tol):
+def _mhn_until(x, bank, beta, max_steps, tol, mode):
   def cond(carry):
     i, _, delta = carry
     return jnp.logical_and(i < max_steps, delta > tol)
 
   def body(carry):
     i, state, _ = carry
-    new = mhn_update(state, patterns, beta)
+    new = bank_mhn_update(bank, state, beta, mode)
     return i + 1, new, jnp.max(jnp.abs(new - state))
 
   _, final, _ = jax.lax.while_loop(cond, body, (0, x, jnp.asarray(jnp.inf, x.dtype)))

@@ -1,105 +1,143 @@
-"""Exact log-densities and scores of diffusion models trained on a finite pattern set.
+"""Exact log-densities and scores of diffusion models of a finite (weighted) pattern set.
 
-p_t(x) = (1/N) Σ_n N(x; θ_t y_n, v_t I), with θ_t, v_t from the SDE (seed 002,
-Eqs. 8, 12 and App. A, Eqs. A3–A4). The score is computed with two matmuls and a
-softmax over patterns, so a vmapped batch of B states costs two (B×d)·(d×N)-shaped
-matmuls and one B×N softmax, never a B×N×d broadcast.
+p_t(x) = Σ_n π_n N(x; θ_t y_n, v_t I), with θ_t, v_t from any SDE of the `assocmem.sde`
+protocol and π_n the bank's mixture weights (uniform by default: seed 002, Eqs. 8, 12 and
+App. A, Eqs. A3–A4). Everything goes through the one mixture primitive of
+`assocmem.mixture`, in the centred form that is stable in float32 for continuous data, and in
+any of its modes (dense, streaming, sharded).
+
+Score functions follow the explicit-state convention `score_fn(state, x, t)`: `exact_score(sde)`
+returns one whose state is a `PatternBank`, so a jitted sampler takes the bank as an argument
+(no constant folding, no recompilation for a new bank of the same shape, gradients w.r.t. it).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import math
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
 
-from assocmem import _checks
-from assocmem.sde import SDE, VESDE, VPSDE
+from assocmem import _checks, mixture
+from assocmem.bank import PatternBank, as_bank
+from assocmem.sde import check_sde
 
 Array = jax.Array
-ScoreFn = Callable[[Array, Array], Array]
+ScoreFn = Callable[[Any, Array, Array], Array]
 
 
-def _theta_and_variance(sde: SDE, t: Array) -> tuple[Array, Array]:
+def _kernel(sde, t: Array) -> tuple[Array, Array]:
+  _checks.debug_check_positive("t", t)
   return sde.theta(t), sde.variance(t)
 
 
-def log_density(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
-  """log p_t(x) for one state x (d,), patterns (N, d) (seed 002, Eqs. 8/12; VP: App. A).
-
-  Returns:
-    scalar log (1/N) Σ_n N(x; θ_t y_n, v_t I), normalisation included.
-  """
-  patterns = _checks.check_patterns("patterns", patterns)
-  x = _checks.check_state("x", x, patterns.shape[1])
-  _checks.check_positive("t", t)
-  theta, var = _theta_and_variance(sde, t)
-  d = patterns.shape[1]
-  sq = jnp.sum((x[None, :] - theta * patterns) ** 2, axis=-1)
-  return (jax.nn.logsumexp(-sq / (2 * var)) - jnp.log(patterns.shape[0])
-          - 0.5 * d * jnp.log(2 * jnp.pi * var))
+def _bank_logits_scalars(bank: PatternBank, x: Array, theta: Array, var: Array):
+  """q = x − θc, a = θ/v, b = −θ²/2v: −‖x − θy_n‖²/2v = a qᵀ(y_n − c) + b‖y_n − c‖² − ‖q‖²/2v."""
+  q = x - theta * bank.center
+  a = theta / var
+  return q, a, -0.5 * a * theta
 
 
-def _softmax_mean(logits: Array, patterns: Array) -> Array:
-  """Σ_n softmax(logits)_n y_n, normalising after the matmul (d divides, not N)."""
-  m = jnp.max(logits)
-  e = jnp.exp(logits - jax.lax.stop_gradient(m))
-  return (e @ patterns) / jnp.sum(e)
-
-
-def score_with_norms(x: Array, t: Array, patterns: Array, sq_norms: Array, sde: SDE) -> Array:
-  """Exact score with precomputed ‖y_n‖²; no validation (the hot path).
+def bank_score(bank: PatternBank, x: Array, t: Array, sde, mode: mixture.Mode = mixture.DENSE) -> Array:
+  """Exact score of one state, no validation (the hot path).
 
   Seed 002, App. A, Eqs. A3–A4 (corrected, see docs/reproduction.md):
-    ∇ log p_t(x) = (θ_t Σ_n h_n y_n − x) / v_t,
-    h = softmax_n(−‖x − θ_t y_n‖² / 2v_t) = softmax_n((θ_t xᵀy_n − θ_t²‖y_n‖²/2) / v_t).
+    ∇ log p_t(x) = (θ_t Σ_n h_n y_n − x) / v_t,  h = softmax_n(log π_n − ‖x − θ_t y_n‖² / 2v_t),
+  computed as (θ_t Σ h_n (y_n − c) − (x − θ_t c)) / v_t.
   """
-  theta, var = _theta_and_variance(sde, t)
-  a = theta / var
-  logits = patterns @ (a * x) - (0.5 * a * theta) * sq_norms
-  mean = _softmax_mean(logits, patterns)
-  return (theta * mean - x) / var
+  theta, var = _kernel(sde, t)
+  q, a, b = _bank_logits_scalars(bank, x, theta, var)
+  p = mixture.bank_partials(q, bank, a, b, mode)
+  return (theta * mixture.mean(p) - q) / var
 
 
-def score(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
+def bank_log_density(bank: PatternBank, x: Array, t: Array, sde,
+                     mode: mixture.Mode = mixture.DENSE) -> Array:
+  """log p_t(x) of one state, no validation (seed 002 Eqs. 8/12; VP kernel of App. A)."""
+  theta, var = _kernel(sde, t)
+  q, a, b = _bank_logits_scalars(bank, x, theta, var)
+  p = mixture.bank_partials(q, bank, a, b, mode)
+  d = x.shape[-1]
+  log_norm_w = jax.nn.logsumexp(bank.log_weights)
+  return (mixture.log_normalizer(p) - 0.5 * jnp.sum(q * q) / var - log_norm_w
+          - 0.5 * d * (math.log(2 * math.pi) + jnp.log(var)))
+
+
+def _prepare(x: Any, t: Any, patterns: Any, sde: Any, mode: Any) -> tuple[Array, PatternBank]:
+  check_sde(sde)
+  mixture.check_mode(mode)
+  bank = as_bank(patterns)
+  x = _checks.check_state("x", x, bank.dim)
+  _checks.check_positive("t", t)
+  return x, bank
+
+
+def log_density(x: Array, t: Array, patterns: Array | PatternBank, sde,
+                mode: mixture.Mode = mixture.DENSE) -> Array:
+  """log p_t(x) for one state x (d,) (seed 002, Eqs. 8/12; VP: App. A).
+
+  Args:
+    x: (d,) state.
+    t: scalar time > 0.
+    patterns: (N, d) stored patterns, or a `PatternBank` (weights and empty slots honoured).
+    sde: any SDE of the `assocmem.sde` protocol.
+    mode: mixture mode (Dense, Streaming, Sharded).
+  Returns:
+    scalar log Σ_n π_n N(x; θ_t y_n, v_t I), normalisation included.
+  """
+  x, bank = _prepare(x, t, patterns, sde, mode)
+  return bank_log_density(bank, x, t, sde, mode)
+
+
+def score(x: Array, t: Array, patterns: Array | PatternBank, sde,
+          mode: mixture.Mode = mixture.DENSE) -> Array:
   """Exact score ∇_x log p_t(x) of one state x (d,) (seed 002, Eqs. A3–A4).
 
   Args:
     x: (d,) state.
     t: scalar time > 0.
-    patterns: (N, d) stored patterns.
-    sde: VPSDE or VESDE.
+    patterns: (N, d) stored patterns, or a `PatternBank`.
+    sde: any SDE of the `assocmem.sde` protocol.
+    mode: mixture mode.
   Returns:
     (d,) score.
   """
-  patterns = _checks.check_patterns("patterns", patterns)
-  x = _checks.check_state("x", x, patterns.shape[1])
-  _checks.check_positive("t", t)
-  return score_with_norms(x, t, patterns, jnp.sum(patterns**2, axis=-1), sde)
+  x, bank = _prepare(x, t, patterns, sde, mode)
+  return bank_score(bank, x, t, sde, mode)
 
 
-def exact_score(sde: SDE, patterns: Array) -> ScoreFn:
-  """Score function `score(x, t)` of the exact diffusion model of `patterns` (seed 002, App. A).
+def exact_score(sde, mode: mixture.Mode = mixture.DENSE) -> ScoreFn:
+  """The exact score as an explicit-state score function `score_fn(bank, x, t)` (seed 002, App. A).
 
-  The returned function takes one state (d,) and a scalar time and is safe to
-  jit, vmap and differentiate; it is the drop-in analogue of a learned score net.
+  The state is a `PatternBank` (`assocmem.make_bank(patterns)`); pass it to the samplers
+  beside the function. Safe to jit, vmap (over x, t or a stack of banks) and differentiate
+  (w.r.t. x, t and the bank). `sde` and `mode` are static settings of the function.
   """
-  if not isinstance(sde, (VPSDE, VESDE)):
-    raise ValueError(f"sde must be a VPSDE or VESDE, got {type(sde).__name__}")
-  patterns = _checks.check_patterns("patterns", patterns)
-  sq_norms = jnp.sum(patterns**2, axis=-1)
-  d = patterns.shape[1]
+  check_sde(sde)
+  mixture.check_mode(mode)
 
-  def score_fn(x: Array, t: Array) -> Array:
-    if x.shape != (d,):
-      raise ValueError(f"x must have shape ({d},) to match the patterns, got {tuple(x.shape)}")
-    return score_with_norms(x, t, patterns, sq_norms, sde)
+  def score_fn(bank: PatternBank, x: Array, t: Array) -> Array:
+    if not isinstance(bank, PatternBank):
+      raise ValueError(f"the state of exact_score must be a PatternBank (assocmem.make_bank), "
+                       f"got {type(bank).__name__}")
+    _checks.check_vector_against("x", x, bank.dim, "the bank")
+    return bank_score(bank, x, t, sde, mode)
 
   return score_fn
 
 
-def denoiser(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
+def denoiser(x: Array, t: Array, patterns: Array | PatternBank, sde,
+             mode: mixture.Mode = mixture.DENSE) -> Array:
   """Posterior mean E[θ_t y | x_t = x] = x + v_t ∇log p_t(x) (Tweedie), for one state."""
-  patterns = _checks.check_patterns("patterns", patterns)
-  x = _checks.check_state("x", x, patterns.shape[1])
-  return x + sde.variance(t) * score(x, t, patterns, sde)
+  x, bank = _prepare(x, t, patterns, sde, mode)
+  return x + sde.variance(t) * bank_score(bank, x, t, sde, mode)
+
+
+def posterior(x: Array, t: Array, patterns: Array | PatternBank, sde) -> Array:
+  """(N,) posterior weights h_n(x) = P(y = y_n | x_t = x) of Eq. A4 (dense; for analysis and tests)."""
+  x, bank = _prepare(x, t, patterns, sde, mixture.DENSE)
+  theta, var = _kernel(sde, t)
+  q, a, b = _bank_logits_scalars(bank, x, theta, var)
+  logits = a * (q @ bank.centered.T) + b * bank.sq_norms + bank.log_weights
+  return jax.nn.softmax(logits)

@@ -18,7 +18,7 @@ import pytest
 from assocmem import capacity as cap
 from assocmem import hopfield
 from assocmem.experiments import capacity as exp
-from assocmem.memory import ClassicalHopfield, ExactDiffusion
+from assocmem.memories import ClassicalHopfield, ExactDiffusion
 from assocmem.metrics import binarize
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -121,14 +121,14 @@ def _reference_wrong_bits(model, cfg, key, n, d):
   patterns, targets, cues = exp.cell_data(key, n, d, cfg.n_queries, cfg.theta)
   if model == "diffusion":
     mem = ExactDiffusion(cue_theta=cfg.theta, n_steps=cfg.ode_steps, t_end=cfg.t_end)
-    out = jax.vmap(lambda c: mem.recall(jnp.asarray(patterns), c))(jnp.asarray(cues))
+    out = mem.recall(mem.store(None, jnp.asarray(patterns)), jnp.asarray(cues))
   elif model == "mhn":
     out = jax.vmap(lambda c: hopfield.mhn_retrieve(c, jnp.asarray(patterns), cfg.mhn_beta,
                                                    cfg.mhn_steps))(jnp.asarray(cues))
   else:
     mem = ClassicalHopfield(n_steps=cfg.classic_steps)
-    w = mem.store(jnp.asarray(patterns))
-    out = jax.vmap(lambda c: mem.recall(w, c))(jnp.asarray(cues))
+    w = mem.store(None, jnp.asarray(patterns))
+    out = mem.recall(w, jnp.asarray(cues))
   return np.sum(np.asarray(binarize(out)) != targets, axis=-1)
 
 

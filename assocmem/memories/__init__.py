@@ -1,0 +1,5 @@
+"""Memories that store, recall and replay through one protocol (`assocmem.memories.base.Memory`)."""
+
+from assocmem.memories.base import LearningMemory, Memory
+from assocmem.memories.diffusion import ExactDiffusion
+from assocmem.memories.hopfield import ClassicalHopfield, ModernHopfield

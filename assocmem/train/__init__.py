@@ -1,0 +1,1 @@
+"""Losses, trainers and checkpoints of the trained memories (optax + orbax)."""
