@@ -83,8 +83,10 @@ def check_finite(name: str, x: Any) -> None:
   cheap for large banks and works on sharded arrays.
   """
   if is_concrete(x):
-    arr = jnp.asarray(x)
-    if jnp.issubdtype(arr.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(arr))):
+    with jax.ensure_compile_time_eval():   # concrete values inside a trace: evaluate now
+      arr = jnp.asarray(x)
+      bad = jnp.issubdtype(arr.dtype, jnp.inexact) and not bool(jnp.all(jnp.isfinite(arr)))
+    if bad:
       raise ValueError(f"{name} contains non-finite values (NaN or inf)")
 
 

@@ -118,10 +118,12 @@ def make_bank(patterns: Any, log_weights: Any | None = None, center: Any | None 
     if log_weights.shape != (n,):
       raise ValueError(f"log_weights must have shape ({n},) to match patterns, got {tuple(log_weights.shape)}")
     if _checks.is_concrete(log_weights):
-      ok = jnp.all(jnp.logical_or(jnp.isfinite(log_weights), log_weights == -jnp.inf))
-      if not bool(ok):
+      with jax.ensure_compile_time_eval():
+        ok = bool(jnp.all(jnp.logical_or(jnp.isfinite(log_weights), log_weights == -jnp.inf)))
+        some = bool(jnp.any(jnp.isfinite(log_weights)))
+      if not ok:
         raise ValueError("log_weights must be finite or -inf (an empty slot); got NaN or +inf")
-      if not bool(jnp.any(jnp.isfinite(log_weights))):
+      if not some:
         raise ValueError("log_weights marks every slot empty (-inf): a bank needs at least one pattern")
   filled = jnp.isfinite(log_weights)
   if center is None:

@@ -57,7 +57,7 @@ def time_grid(t_start: float | Array, t_end: float | Array = DEFAULT_T_END,
   t_end = jnp.asarray(t_end, t_start.dtype)
   u = jnp.linspace(0.0, 1.0, n_steps + 1, dtype=t_start.dtype)
   if kind == "linear":
-    return t_start + u * (t_end - t_start)
+    return (1.0 - u) * t_start + u * t_end     # both ends exact (t_start + u (t_end − t_start) loses t_end)
   if kind == "geometric":
     return t_start * jnp.exp(u * (jnp.log(t_end) - jnp.log(t_start)))
   a, b = t_start ** (1.0 / rho), t_end ** (1.0 / rho)
@@ -72,9 +72,12 @@ def _grid(t_start, t_end, n_steps, grid, ts, dtype) -> Array:
     if ts.ndim != 1 or ts.shape[0] < 2:
       raise ValueError(f"ts must be a 1-d array of at least 2 times, got shape {tuple(ts.shape)}")
     if _checks.is_concrete(ts):
-      if not bool(jnp.all(ts > 0)) or not bool(jnp.all(jnp.isfinite(ts))):
+      with jax.ensure_compile_time_eval():
+        positive = bool(jnp.all(ts > 0)) and bool(jnp.all(jnp.isfinite(ts)))
+        decreasing = bool(jnp.all(jnp.diff(ts) < 0))
+      if not positive:
         raise ValueError("ts must hold finite times > 0")
-      if not bool(jnp.all(jnp.diff(ts) < 0)):
+      if not decreasing:
         raise ValueError("ts must be strictly decreasing (samplers run from noise to data)")
     else:
       _checks.debug_check(jnp.all(jnp.diff(ts) < 0), "ts must be strictly decreasing (reversed time grid)")
@@ -115,7 +118,7 @@ def _check_inputs(score_fn: Any, sde: Any, x: Any, state: Any, name: str = "x") 
 
 def _integrate(step, x: Array, ts: Array, extra, return_trajectory: bool):
   def body(state, inp):
-    new = step(state, *inp)
+    new = step(state, *inp).astype(state.dtype)   # a user SDE's Python floats must not promote the carry
     _checks.debug_check_finite("the sampler state", new)
     return new, (new if return_trajectory else None)
 

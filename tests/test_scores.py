@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -30,7 +32,7 @@ def test_score_is_gradient_of_log_density(x64, sde):
   def all_three(xs, t):
     grads = jax.vmap(jax.grad(am.log_density), (0, None, None, None))(xs, t, patterns, sde)
     scores = jax.vmap(am.score, (0, None, None, None))(xs, t, patterns, sde)
-    exact = jax.vmap(am.exact_score(sde, patterns), (0, None))(xs, t)
+    exact = jax.vmap(am.exact_score(sde), (None, 0, None))(am.make_bank(patterns), xs, t)
     return grads, scores, exact
 
   for t in (0.01, 0.3, 2.0):
@@ -80,7 +82,7 @@ def test_score_stable_in_float32_at_small_t_and_far_states():
   """No NaN/inf for t = 1e-5 or ‖x‖ = 1e3 in float32 (max-subtracted softmax)."""
   patterns = am.random_binary_patterns(jax.random.PRNGKey(0), 5, 16)
   sde = am.VPSDE(0.8)
-  f = am.exact_score(sde, patterns)
+  f = functools.partial(am.exact_score(sde), am.make_bank(patterns))
   for x, t in [(patterns[0] * 0.9, 1e-5), (1e3 * jnp.ones(16), 0.5), (jnp.zeros(16), 1e-5)]:
     assert bool(jnp.all(jnp.isfinite(f(x, jnp.float32(t)))))
   g = jax.grad(lambda x: jnp.sum(f(x, 0.3)))(patterns[1])
@@ -104,9 +106,9 @@ class ScoreJitTest(chex.TestCase):
     x = jnp.linspace(-1.0, 1.0, D)
     for sde in (am.VPSDE(0.8), am.VESDE(1.0)):
       fn = self.variant(lambda x, t: (am.score(x, t, patterns, sde), am.log_density(x, t, patterns, sde),
-                                      am.exact_score(sde, patterns)(x, t)))
+                                      am.exact_score(sde)(am.make_bank(patterns), x, t)))
       ref = (am.score(x, 0.3, patterns, sde), am.log_density(x, 0.3, patterns, sde),
-             am.exact_score(sde, patterns)(x, 0.3))
+             am.exact_score(sde)(am.make_bank(patterns), x, 0.3))
       chex.assert_trees_all_close(fn(x, 0.3), ref, rtol=1e-5, atol=1e-6)
 
 
@@ -115,7 +117,7 @@ def test_score_nested_vmap_over_batch_and_time_equals_loop():
   sde = am.VPSDE(0.8)
   xs = jax.random.normal(jax.random.PRNGKey(4), (3, 4, D))
   ts = jnp.linspace(0.1, 1.0, 4)
-  f = jax.jit(am.exact_score(sde, patterns))
+  f = jax.jit(functools.partial(am.exact_score(sde), am.make_bank(patterns)))
   batched = jax.vmap(jax.vmap(f, (0, 0)), (0, None))(xs, ts)
   assert batched.shape == (3, 4, D)
   loop = np.stack([np.stack([f(xs[i, j], ts[j]) for j in range(4)]) for i in range(3)])

@@ -19,7 +19,8 @@ X = jnp.linspace(-1.0, 1.0, D)
 W = am.hebbian_weights(P)
 KEY = jax.random.PRNGKey(0)
 VP = am.VPSDE(0.8)
-SCORE = am.exact_score(VP, P)
+SCORE = am.exact_score(VP)
+BANK = am.make_bank(P)
 NAN_X = X.at[1].set(jnp.nan)
 INF_P = P.at[0, 0].set(jnp.inf)
 EMPTY = jnp.zeros((0, D))
@@ -31,7 +32,7 @@ CASES = {
     "mhn_energy dim": (lambda: am.mhn_energy(jnp.ones(D + 1), P, 1.0), "x"),
     "score dim": (lambda: am.score(jnp.ones(D - 1), 0.5, P, VP), "x"),
     "log_density dim": (lambda: am.log_density(jnp.ones(D - 1), 0.5, P, VP), "x"),
-    "exact_score dim": (lambda: SCORE(jnp.ones(D + 2), 0.5), "x"),
+    "exact_score dim": (lambda: SCORE(BANK, jnp.ones(D + 2), 0.5), "x"),
     "vp_energy dim": (lambda: am.vp_energy(jnp.ones(D + 1), 0.5, P), "x"),
     "ve_energy dim": (lambda: am.ve_energy(jnp.ones(D + 1), 0.5, P), "x"),
     "dense_energy dim": (lambda: am.dense_energy(jnp.ones(D + 1), P), "x"),
@@ -41,8 +42,8 @@ CASES = {
     "classical_retrieve dim": (lambda: am.classical_retrieve(jnp.ones(D + 1), W), "x"),
     "classical_retrieve weights ndim": (lambda: am.classical_retrieve(X, W[0]), "weights"),
     "patterns ndim": (lambda: am.mhn_retrieve(X, P[0]), "patterns"),
-    "ode x ndim": (lambda: am.ode_sample(SCORE, VP, jnp.ones((2, D)), 0.5), "x"),
-    "em x ndim": (lambda: am.em_sample(KEY, SCORE, VP, jnp.ones((2, D)), 0.5), "x"),
+    "ode x ndim": (lambda: am.ode_sample(SCORE, BANK, VP, jnp.ones((2, D)), 0.5), "x"),
+    "em x ndim": (lambda: am.em_sample(KEY, SCORE, BANK, VP, jnp.ones((2, D)), 0.5), "x"),
     "denoising_cue y ndim": (lambda: am.denoising_cue(KEY, jnp.ones((2, D)), 0.5), "y"),
     "completion_cue y ndim": (lambda: am.completion_cue(KEY, jnp.ones((2, D)), 0.5), "y"),
     "hamming shapes": (lambda: am.hamming_error(jnp.ones(3), jnp.ones(4)), "x and y"),
@@ -52,9 +53,9 @@ CASES = {
     "mhn_retrieve nan x": (lambda: am.mhn_retrieve(NAN_X, P), "x"),
     "mhn_retrieve inf patterns": (lambda: am.mhn_retrieve(X, INF_P), "patterns"),
     "score nan x": (lambda: am.score(NAN_X, 0.5, P, VP), "x"),
-    "exact_score inf patterns": (lambda: am.exact_score(VP, INF_P), "patterns"),
-    "ode nan x": (lambda: am.ode_sample(SCORE, VP, NAN_X, 0.5), "x"),
-    "em nan x": (lambda: am.em_sample(KEY, SCORE, VP, NAN_X, 0.5), "x"),
+    "make_bank inf patterns": (lambda: am.make_bank(INF_P), "patterns"),
+    "ode nan x": (lambda: am.ode_sample(SCORE, BANK, VP, NAN_X, 0.5), "x"),
+    "em nan x": (lambda: am.em_sample(KEY, SCORE, BANK, VP, NAN_X, 0.5), "x"),
     "hebbian inf": (lambda: am.hebbian_weights(INF_P), "patterns"),
     "beta nan": (lambda: am.mhn_retrieve(X, P, beta=float("nan")), "beta"),
     "t inf": (lambda: am.score(X, float("inf"), P, VP), "t"),
@@ -72,7 +73,7 @@ CASES = {
     "mhn_retrieve beta neg": (lambda: am.mhn_retrieve(X, P, beta=-1.0), "beta"),
     "mhn_energy beta": (lambda: am.mhn_energy(X, P, 0.0), "beta"),
     "ModernHopfield beta": (lambda: am.ModernHopfield(beta=-2.0), "beta"),
-    "tol": (lambda: am.mhn_retrieve(X, P, tol=0.0), "tol"),
+    "tol": (lambda: am.mhn_retrieve(X, P, tol=-1.0), "tol"),
     "score t 0": (lambda: am.score(X, 0.0, P, VP), "t"),
     "VPSDE gamma": (lambda: am.VPSDE(0.0), "gamma"),
     "VESDE sigma": (lambda: am.VESDE(-1.0), "sigma"),
@@ -81,11 +82,11 @@ CASES = {
     "t_end 0": (lambda: am.time_grid(1.0, 0.0, 10), "t_end"),
     # empty pattern set
     "empty mhn": (lambda: am.mhn_retrieve(X, EMPTY), "patterns"),
-    "empty score": (lambda: am.exact_score(VP, EMPTY), "patterns"),
+    "empty bank": (lambda: am.make_bank(EMPTY), "patterns"),
     "empty hebbian": (lambda: am.hebbian_weights(EMPTY), "patterns"),
     "empty dense": (lambda: am.dense_energy(X, EMPTY), "patterns"),
-    "empty store": (lambda: am.ModernHopfield().store(EMPTY), "patterns"),
-    "empty diffusion store": (lambda: am.ExactDiffusion().store(EMPTY), "patterns"),
+    "empty store": (lambda: am.ModernHopfield().store(None, EMPTY), "data"),
+    "empty diffusion store": (lambda: am.ExactDiffusion().store(None, EMPTY), "data"),
     "zero dim patterns": (lambda: am.mhn_retrieve(jnp.ones(0), jnp.zeros((3, 0))), "patterns"),
     # unknown names
     "classical mode": (lambda: am.classical_retrieve(X, W, mode="bogus"), "mode"),
@@ -95,8 +96,8 @@ CASES = {
     "dense_step mode": (lambda: am.dense_step(X, P, mode="bogus"), "mode"),
     "dense_retrieve kind": (lambda: am.dense_retrieve(X, P, kind="bogus"), "kind"),
     "sampler": (lambda: am.ExactDiffusion(sampler="bogus"), "sampler"),
-    "ClassicalHopfield mode": (lambda: am.ClassicalHopfield(mode="bogus"), "mode"),
-    "exact_score sde": (lambda: am.exact_score("vp", P), "sde"),
+    "ClassicalHopfield update": (lambda: am.ClassicalHopfield(update="bogus"), "update"),
+    "exact_score sde": (lambda: am.exact_score("vp"), "sde"),
     "diffusion_energy sde": (lambda: am.diffusion_energy(X, 0.5, P, "vp"), "sde"),
     "degree": (lambda: am.dense_energy(X, P, kind="poly", degree=1), "degree"),
     # n_steps < 1 (and other integer settings)
@@ -104,21 +105,21 @@ CASES = {
     "mhn n_steps float": (lambda: am.mhn_retrieve(X, P, n_steps=2.5), "n_steps"),
     "classical n_steps": (lambda: am.classical_retrieve(X, W, n_steps=0), "n_steps"),
     "dense n_steps": (lambda: am.dense_retrieve(X, P, n_steps=-1), "n_steps"),
-    "ode n_steps": (lambda: am.ode_sample(SCORE, VP, X, 0.5, n_steps=0), "n_steps"),
-    "em n_steps": (lambda: am.em_sample(KEY, SCORE, VP, X, 0.5, n_steps=0), "n_steps"),
+    "ode n_steps": (lambda: am.ode_sample(SCORE, BANK, VP, X, 0.5, n_steps=0), "n_steps"),
+    "em n_steps": (lambda: am.em_sample(KEY, SCORE, BANK, VP, X, 0.5, n_steps=0), "n_steps"),
     "forward n_steps": (lambda: am.forward_sample(KEY, VP, X, 0.5, n_steps=0), "n_steps"),
     "time_grid n_steps": (lambda: am.time_grid(1.0, 0.1, 0), "n_steps"),
     "ModernHopfield n_steps": (lambda: am.ModernHopfield(n_steps=0), "n_steps"),
     "ModernHopfield replay_steps": (lambda: am.ModernHopfield(replay_steps=0), "replay_steps"),
     "ExactDiffusion n_steps": (lambda: am.ExactDiffusion(n_steps=0), "n_steps"),
     "ClassicalHopfield n_steps": (lambda: am.ClassicalHopfield(n_steps=0), "n_steps"),
-    "replay n": (lambda: am.ModernHopfield().replay(P, KEY, 0), "n"),
+    "replay n": (lambda: am.ModernHopfield().replay(BANK, KEY, 0), "n"),
     "patterns n": (lambda: am.random_binary_patterns(KEY, 0, D), "n_patterns"),
     "patterns dim": (lambda: am.random_binary_patterns(KEY, 3, 0), "dim"),
     # t_start <= t_end
-    "ode t_start == t_end": (lambda: am.ode_sample(SCORE, VP, X, 0.1, 0.1), "t_start"),
-    "ode t_start < t_end": (lambda: am.ode_sample(SCORE, VP, X, 1e-4), "t_start"),
-    "em t_start < t_end": (lambda: am.em_sample(KEY, SCORE, VP, X, 0.01, 0.5), "t_start"),
+    "ode t_start == t_end": (lambda: am.ode_sample(SCORE, BANK, VP, X, 0.1, 0.1), "t_start"),
+    "ode t_start < t_end": (lambda: am.ode_sample(SCORE, BANK, VP, X, 1e-4), "t_start"),
+    "em t_start < t_end": (lambda: am.em_sample(KEY, SCORE, BANK, VP, X, 0.01, 0.5), "t_start"),
     "time_grid t_start": (lambda: am.time_grid(0.1, 0.2, 5), "t_start"),
 }
 
@@ -136,10 +137,10 @@ JIT_SHAPE_CASES = {
     "mhn_retrieve": (lambda x: am.mhn_retrieve(x, P), "x"),
     "mhn_energy": (lambda x: am.mhn_energy(x, P, 2.0), "x"),
     "score": (lambda x: am.score(x, 0.5, P, VP), "x"),
-    "exact_score": (lambda x: SCORE(x, 0.5), "x"),
+    "exact_score": (lambda x: SCORE(BANK, x, 0.5), "x"),
     "dense_retrieve": (lambda x: am.dense_retrieve(x, P), "x"),
     "classical_retrieve": (lambda x: am.classical_retrieve(x, W), "x"),
-    "ode_sample batch": (lambda x: am.ode_sample(SCORE, VP, x[None], 0.5, n_steps=3), "x"),
+    "ode_sample batch": (lambda x: am.ode_sample(SCORE, BANK, VP, x[None], 0.5, n_steps=3), "x"),
     "mhn patterns traced": (lambda x: am.mhn_retrieve(X, x[None, :-1]), "x"),
 }
 
@@ -162,17 +163,22 @@ def test_static_settings_raise_inside_jit():
   with pytest.raises(ValueError, match="kind"):
     jax.jit(lambda x: am.dense_energy(x, P, kind="bogus"))(X)
   with pytest.raises(ValueError, match="n_steps"):
-    jax.jit(lambda t: am.ode_sample(SCORE, VP, X, t, n_steps=0))(0.5)
+    jax.jit(lambda t: am.ode_sample(SCORE, BANK, VP, X, t, n_steps=0))(0.5)
   with pytest.raises(ValueError, match="patterns"):
-    jax.jit(lambda p: am.exact_score(VP, p))(EMPTY)
+    jax.jit(lambda p: am.make_bank(p))(EMPTY)
 
 
-def test_values_are_not_checked_under_jit():
-  """Inside a trace there is no host value: NaN states or β <= 0 pass through (documented)."""
+def test_values_under_jit_pass_unless_checked():
+  """Inside a trace there is no host value: plain calls pass NaN states and β <= 0 through, and
+  `assocmem.checked` turns the same conditions into errors, under jit and vmap."""
   out = jax.jit(lambda x: am.mhn_retrieve(x, P, n_steps=2))(NAN_X)
   assert bool(jnp.any(jnp.isnan(out)))
-  jax.jit(lambda b: am.mhn_retrieve(X, P, beta=b, n_steps=2))(-1.0)
-  jax.jit(lambda t: am.ode_sample(SCORE, VP, X, t, 0.5, n_steps=2))(0.1)   # t_start < t_end, traced
+  with pytest.raises(am.CheckError, match="non-finite"):
+    am.checked(lambda x: am.mhn_retrieve(x, P, n_steps=2))(NAN_X)
+  with pytest.raises(am.CheckError, match="beta"):
+    am.checked(lambda b: am.mhn_retrieve(X, P, beta=b, n_steps=2))(-1.0)
+  with pytest.raises(am.CheckError, match="t_start must exceed t_end"):
+    am.checked(lambda t: am.ode_sample(SCORE, BANK, VP, X, t, 0.5, n_steps=2))(0.1)
 
 
 def test_good_input_does_not_raise():
@@ -181,7 +187,7 @@ def test_good_input_does_not_raise():
   am.denoising_cue(KEY, X, 1e-6)
   am.completion_cue(KEY, X, 0.0)
   am.completion_cue(KEY, X, 1.0)
-  am.ode_sample(SCORE, VP, X, 0.0011, 0.001, n_steps=1)
+  am.ode_sample(SCORE, BANK, VP, X, 0.0011, 0.001, n_steps=1)
   am.mhn_retrieve(jnp.arange(D), jnp.ones((1, D), jnp.int32), n_steps=1)   # integer inputs are cast
   am.ExactDiffusion(cue_theta=0.999, replay_theta=1e-6)
 
