@@ -6,6 +6,8 @@ and `scores.py` are tested against `jax.grad` of these energies.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -60,23 +62,63 @@ def _dense_f(z: Array, kind: str, degree: int) -> Array:
   return jnp.exp(z)
 
 
+def _raise_if_overflowed(energy: Array, z: Array, kind: str, degree: int) -> None:
+  """Raises ValueError when a concrete dense energy is ±inf or NaN (finite inputs given).
+
+  u_F = −Σ_n F(z_n) is then a number the dtype cannot hold (e.g. z^50 at z = 100 in
+  float32); rather than return −inf (or inf − inf = NaN for odd degrees), say so, with
+  the largest degree (or max z for F = exp) that fits.
+  """
+  if not (_checks.is_concrete(energy) and _checks.is_concrete(z)) or bool(jnp.isfinite(energy)):
+    return
+  info = jnp.finfo(z.dtype)
+  log_budget = math.log(float(info.max)) - math.log(z.shape[0])
+  z_max = float(jnp.max(jnp.abs(z)))
+  remedy = ("use float64 (jax_enable_x64), smaller states, or dense_flip_gains / dense_step, "
+            "which compare energies without overflow")
+  if kind == "exp":
+    raise ValueError(
+        f"kind 'exp': dense_energy overflows {z.dtype}: max xᵀy_n = {float(jnp.max(z)):.6g} exceeds "
+        f"log(max {z.dtype} / N) = {log_budget:.4g}, so Σ_n exp(xᵀy_n) is not representable; {remedy}")
+  max_degree = math.floor(log_budget / math.log(z_max)) if z_max > 1.0 else None
+  fits = f"degree <= {max_degree} fits at this max |xᵀy_n|" if max_degree is not None else ""
+  raise ValueError(
+      f"degree {degree} is too large for {z.dtype}: dense_energy overflows, |xᵀy_n|^{degree} at "
+      f"max |xᵀy_n| = {z_max:.6g} exceeds max {z.dtype} / N = {math.exp(log_budget):.3g}, so the "
+      f"energy is not representable ({fits}); {remedy}")
+
+
 def dense_energy(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) -> Array:
   """Dense associative memory energy u_F(x) = −Σ_n F(xᵀy_n) (seed 002, Eq. 4 with h = −id; seed 000, Eq. 2).
 
   F(z) = z^degree ("poly", Krotov & Hopfield 2016), max(z, 0)^degree
   ("rectified_poly"), or e^z ("exp", Demircigil et al. 2017).
 
+  Overflow: the energy is computed as printed. When it is not representable in
+  the dtype (N·max|xᵀy_n|^degree, or Σ e^{xᵀy_n}, beyond the largest float, e.g.
+  degree 50 at |xᵀy| = 100 in float32) a concrete call raises ValueError naming
+  `degree` (or `kind` for F = exp) and the largest degree that fits, rather than
+  return −inf or NaN. No rescaling could help: the value itself does not fit.
+  Under jit/grad no value can be checked and the result is ±inf or NaN. The
+  retrieval dynamics never need the energy itself: `hopfield.dense_flip_gains`
+  and `dense_step` compare energies in a form that cannot overflow.
+
   Args:
     x: (d,) state.
     patterns: (N, d).
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree (>= 2) for the polynomial kinds.
+  Returns:
+    scalar energy.
   """
   _checks.check_choice("kind", kind, DENSE_KINDS)
   _checks.check_int("degree", degree, 2)
   patterns = _checks.check_patterns("patterns", patterns)
   x = _checks.check_state("x", x, patterns.shape[1])
-  return -jnp.sum(_dense_f(patterns @ x, kind, degree))
+  z = patterns @ x
+  energy = -jnp.sum(_dense_f(z, kind, degree))
+  _raise_if_overflowed(energy, z, kind, degree)
+  return energy
 
 
 def mhn_energy(x: Array, patterns: Array, beta: float | Array) -> Array:
@@ -101,14 +143,18 @@ def mhn_energy(x: Array, patterns: Array, beta: float | Array) -> Array:
 def ve_energy(x: Array, t: Array, patterns: Array, sigma: float = 1.0) -> Array:
   """VE diffusion energy u_DM(x, t) = −σ² log((1/N) Σ_n exp(−‖x − y_n‖² / 2σ²t)) (seed 002, Eq. 12).
 
-  Seed 002 writes (T − t) for our forward time t. The drift of the reverse
-  dynamics is −∇u_DM = σ² ∇ log p_t.
+  Exactly Eq. 12 (seed 002 writes (T − t) for our forward time t): the Gaussian
+  normalisation is dropped, so u_DM = −σ² log p_t(x) − (dσ²/2) log(2πσ²t), an
+  x-independent shift of −σ² log p_t. The VE SDE has no drift (v = 0 in Eq. 18),
+  so −∇u_DM = σ² ∇ log p_t is the reverse-SDE drift (Eq. 16).
 
   Args:
     x: (d,) state.
     t: forward time > 0 (noise variance σ²t).
     patterns: (N, d).
     sigma: diffusion coefficient.
+  Returns:
+    scalar energy.
   """
   patterns = _checks.check_patterns("patterns", patterns)
   x = _checks.check_state("x", x, patterns.shape[1])
@@ -120,22 +166,42 @@ def ve_energy(x: Array, t: Array, patterns: Array, sigma: float = 1.0) -> Array:
 
 
 def vp_energy(x: Array, t: Array, patterns: Array, gamma: float = 0.8) -> Array:
-  """VP diffusion energy u(x, t) = −γ log p_t(x) (seed 002, Eq. 11 with σ² = γ; Eq. 18 for the VP kernel).
+  """VP diffusion energy u_vDM(x, t) = −γ log p_t(x) − γ‖x‖²/4 (seed 002, Eq. 18 for the VP SDE).
 
-  p_t is the exact marginal of the VP SDE started on the patterns (App. A), so
-  −∇u/γ is the exact score of Eqs. A3–A4.
+  Eq. 18 is u = −σ²(t) log Σ_n e^{ψ(x, t; y_n)} + v(x), with v the potential of the
+  noising dynamics of Eq. 15, x(t − dt) = x(t) + ∇v(x) dt + σ√dt δ. The VP SDE
+  dx = −½γx dt + √γ dW (App. A, Eq. A1) has σ² = γ and noising drift ∇v = −½γx,
+  so v(x) = −γ‖x‖²/4 (negative: with Eq. 15's +∇v convention the potential of
+  a drift towards 0 is concave). p_t is the exact, normalised marginal of the
+  VP SDE started on the patterns (App. A), i.e. Σ_n e^ψ / N with ψ the log of
+  the VP kernel N(x; θ_t y_n, (1 − θ_t²) I).
+
+  −∇u = γ ∇log p_t + γx/2 is the reverse-SDE drift of Eq. 16 (the drift of the
+  Euler–Maruyama sampler, in reverse time). Without v, −∇(−γ log p_t)/γ would be
+  the score alone (Eqs. A3–A4), not the dynamics.
 
   Args:
     x: (d,) state.
     t: forward time > 0.
     patterns: (N, d).
     gamma: VP schedule γ.
+  Returns:
+    scalar energy.
   """
-  return -gamma * _scores.log_density(x, t, patterns, VPSDE(gamma))
+  log_p = _scores.log_density(x, t, patterns, VPSDE(gamma))   # validates x, t, patterns, gamma
+  x = jnp.asarray(x, log_p.dtype)
+  return -gamma * log_p - 0.25 * gamma * jnp.sum(x * x)
 
 
 def diffusion_energy(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
-  """−g² log p_t(x) for either SDE (seed 002, Eqs. 11, 12, 18)."""
+  """Eq. 18 energy u(x, t) = −g² log p̃_t(x) + v(x) of either SDE (seed 002, Eqs. 12, 18).
+
+  Its negative gradient is the reverse-SDE drift of Eq. 16, −∇u = g² ∇log p_t − f
+  (f = ∇v the forward drift), for both SDEs. Exactly:
+    VPSDE: `vp_energy` = −γ log p_t(x) − γ‖x‖²/4, p_t normalised;
+    VESDE: `ve_energy` = Eq. 12 = −σ² log p_t(x) − (dσ²/2) log(2πσ²t) (v = 0; the
+      Gaussian normalisation of p_t is dropped, an x-independent shift).
+  """
   if isinstance(sde, VPSDE):
     return vp_energy(x, t, patterns, sde.gamma)
   if isinstance(sde, VESDE):

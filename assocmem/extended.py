@@ -16,8 +16,21 @@ VP: v_t = 1 - θ_t², VE: θ_t = 1, v_t = σ²t), together with its energy ``-lo
   factorises along the edges, so p_t is a product of differences of normal
   CDFs (closed form). k = 0 gives point memories, k = 1 line segments.
 * Semantic memory (Eq. 24): φ is a density on a parametric curve y(s),
-  s ∈ [0, 1]; the integral over s is done by (composite) Gauss–Legendre
-  quadrature, which turns p_t into a weighted mixture of Gaussians.
+  s ∈ [0, 1]. The curve is replaced by the polyline through y(k/K),
+  k = 0..K, and φ by a mixture of uniform densities on its K segments, each
+  weighted by its length (uniform in arc length) or by its mass ∫ φ(s) ds in
+  the parameter; every segment's Gaussian integral is the closed form of Eq. 23.
+  As t → 0 the attractor set is therefore the whole polyline (within its
+  sagitta of the curve), not a set of points. The Gauss–Legendre version
+  (``semantic_*_quadrature``, ``curve_quadrature``) is kept: it converges
+  spectrally at moderate t, but as t → 0 it becomes a mixture of point
+  memories, one attractor per node.
+
+Score functions follow the explicit-state convention ``score_fn(state, x, t)``:
+the factories ``box_score_fn(sde)``, ``segment_score_fn(sde)`` and
+``semantic_score_fn(sde)`` return a pure function of the memory's arrays, which
+``box_state``, ``segment_state`` and ``semantic_state`` build and validate once.
+A jitted sampler then takes the state as an ordinary (traced) argument.
 
 Notes on the paper's formulas. Eqs. 23 and 24 write the (negative) energy
 with the kernel ``exp(β x·y)``; that form drops the ``-β‖y‖²/2`` term, which is
@@ -38,11 +51,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import erfc, logsumexp
 
-from assocmem import _checks
+from assocmem import _checks, mixture
 
 Array = jax.Array
-ScoreFn = Callable[[Array, Array], Array]
+ScoreFn = Callable[[Any, Array, Array], Array]
 Curve = Callable[[Array], Array]
+BoxState = Tuple[Array, Array]            # (origins [N, d], edges [N, k, d])
+SegmentState = Tuple[Array, Array]        # (a [N, d], b [N, d])
+SemanticState = Tuple[Array, Array, Array]  # (a [K, d], b [K, d], log_weights [K])
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _SQRT2 = math.sqrt(2.0)
@@ -52,6 +68,8 @@ _ERFCX_TERMS = 16
 # Below this value of (interval width) * (1 + |interval centre|) the normal
 # mass of an interval is computed by its Taylor expansion around the centre.
 _NARROW = 1e-3
+# Default number of polyline segments of a semantic memory (Eq. 24).
+DEFAULT_N_SEGMENTS = 256
 
 
 # ----------------------------------------------------------------------------
@@ -202,9 +220,19 @@ def _interval_stats(lo: Array, hi: Array) -> Tuple[Array, Array]:
   return log_mean, jnp.where(flip, -slope, slope)
 
 
+
+
 # ----------------------------------------------------------------------------
 # Extended memories: boxes (k = 0 points, k = 1 segments, ...). Seed 002, Eq. 23.
 # ----------------------------------------------------------------------------
+
+
+def _mix(log_p: Array, values: Array) -> Array:
+  """Posterior-weighted mean Σ_n softmax(log_p)_n values_n of component values [N, k].
+
+  The shared mixture primitive (`assocmem.mixture.weighted_mean`) with per-component logits.
+  """
+  return mixture.weighted_mean(log_p, values)
 
 
 def _box_components(
@@ -231,6 +259,32 @@ def _box_components(
   )
   score = -r_perp / var - jnp.einsum("nk,nkd->nd", slope, units) / std
   return log_p, score
+
+
+def _mixture_log_density(
+    x: Array, theta: Array, var: Array, origins: Array, edges: Array, log_weights: Array
+) -> Array:
+  """log Σ_n w_n p_t,n(x) of box components with normalised log-weights [N] (no validation)."""
+  log_p, _ = _box_components(x, theta, var, origins, edges)
+  return logsumexp(log_weights + log_p)
+
+
+def _mixture_score(
+    x: Array, theta: Array, var: Array, origins: Array, edges: Array, log_weights: Array
+) -> Array:
+  """Σ_n π_n(x) ∇log p_t,n(x), π = softmax(log w + log p_t,n) (no validation)."""
+  log_p, scores = _box_components(x, theta, var, origins, edges)
+  return _mix(log_weights + log_p, scores)
+
+
+def _check_box_shapes(origins: Array, edges: Array, name: str = "state") -> None:
+  """Static shape check of box arrays (traced code included)."""
+  if jnp.ndim(origins) != 2 or jnp.ndim(edges) != 3:
+    raise ValueError(f"{name} must be (origins [N, d], edges [N, k, d]); got shapes "
+                     f"{tuple(jnp.shape(origins))} and {tuple(jnp.shape(edges))}")
+  if jnp.shape(edges)[0] != jnp.shape(origins)[0] or jnp.shape(edges)[2] != jnp.shape(origins)[1]:
+    raise ValueError(f"{name}: edges {tuple(jnp.shape(edges))} do not match origins "
+                     f"{tuple(jnp.shape(origins))}")
 
 
 def box_log_density(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Array:
@@ -269,8 +323,7 @@ def box_score(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Arr
   x = _checks.check_state("x", x, origins.shape[1])
   theta, var = _theta_and_variance(sde, t)
   log_p, scores = _box_components(x, theta, var, origins, edges)
-  weights = jax.nn.softmax(log_p)
-  return weights @ scores
+  return _mix(log_p, scores)
 
 
 def box_energy(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Array:
@@ -278,17 +331,46 @@ def box_energy(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Ar
   return -box_log_density(x, t, origins, edges, sde)
 
 
-def box_score_fn(sde: Any, origins: Array, edges: Array) -> ScoreFn:
-  """Score function ``score(x [d], t) -> [d]`` of box memories. Seed 002, Eq. 23."""
-  origins, edges = _as_boxes(origins, edges)
+def box_state(origins: Array, edges: Array) -> BoxState:
+  """Validated state ``(origins [N, d], edges [N, k, d])`` of box memories. Seed 002, Eq. 23.
 
-  def score(x: Array, t: Array) -> Array:
-    return box_score(x, t, origins, edges, sde)
+  Checks shapes, and (concrete arrays) positive and mutually orthogonal edges,
+  once; the score function of :func:`box_score_fn` then only checks shapes.
+  Arguments as in :func:`box_log_density` ([d] / [k, d] for one box).
+  """
+  return _as_boxes(origins, edges)
+
+
+def box_score_fn(sde: Any) -> ScoreFn:
+  """Score function ``score(state, x [d], t) -> [d]`` of box memories. Seed 002, Eq. 23.
+
+  ``state`` is ``(origins [N, d], edges [N, k, d])`` from :func:`box_state`; it is
+  an ordinary argument (traced under jit, so a new set of boxes of the same
+  shapes reuses the compiled sampler). Only shapes are checked per call.
+  """
+
+  def score(state: BoxState, x: Array, t: Array) -> Array:
+    origins, edges = state
+    _check_box_shapes(origins, edges)
+    _checks.check_vector_against("x", x, jnp.shape(origins)[1], "the boxes")
+    theta, var = _theta_and_variance(sde, t)
+    log_p, scores = _box_components(x, theta, var, origins, edges)
+    return _mix(log_p, scores)
 
   return score
 
 
 def _segments_as_boxes(a: Array, b: Array) -> Tuple[Array, Array]:
+  a, b = segment_state(a, b)
+  return a, (b - a)[:, None, :]
+
+
+def segment_state(a: Array, b: Array) -> SegmentState:
+  """Validated state ``(a [N, d], b [N, d])`` of segment memories [a_n, b_n]. Seed 002, Eq. 23.
+
+  Accepts one segment as [d] arrays. Checks shapes and (concrete arrays) that
+  every segment has a positive length.
+  """
   a = _checks.as_float_array("a", a)
   b = _checks.as_float_array("b", b)
   if a.ndim not in (1, 2):
@@ -297,10 +379,12 @@ def _segments_as_boxes(a: Array, b: Array) -> Tuple[Array, Array]:
     raise ValueError(f"b must have the shape of a {a.shape}; got {b.shape}.")
   if a.ndim == 1:
     a, b = a[None], b[None]
+  _checks.check_finite("a", a)
+  _checks.check_finite("b", b)
   if _checks.is_concrete(a) and _checks.is_concrete(b):
     if np.any(np.linalg.norm(np.asarray(b) - np.asarray(a), axis=-1) <= 0.0):
       raise ValueError("b must differ from a (segments need a positive length).")
-  return a, (b - a)[:, None, :]
+  return a, b
 
 
 def segment_log_density(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Array:
@@ -341,14 +425,229 @@ def segment_energy(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Array:
   return -segment_log_density(x, t, a, b, sde)
 
 
-def segment_score_fn(sde: Any, a: Array, b: Array) -> ScoreFn:
-  """Score function ``score(x [d], t) -> [d]`` of segment memories. Seed 002, Eq. 23."""
-  origins, edges = _segments_as_boxes(a, b)
-  return box_score_fn(sde, origins, edges)
+def _check_segment_shapes(a: Array, b: Array, name: str = "state") -> None:
+  if jnp.ndim(a) != 2 or jnp.shape(b) != jnp.shape(a):
+    raise ValueError(f"{name} must be (a [N, d], b [N, d]); got shapes {tuple(jnp.shape(a))} "
+                     f"and {tuple(jnp.shape(b))}")
+
+
+def segment_score_fn(sde: Any) -> ScoreFn:
+  """Score function ``score(state, x [d], t) -> [d]`` of segment memories. Seed 002, Eq. 23.
+
+  ``state`` is ``(a [N, d], b [N, d])`` from :func:`segment_state` (traced under
+  jit; only shapes are checked per call).
+  """
+
+  def score(state: SegmentState, x: Array, t: Array) -> Array:
+    a, b = state
+    _check_segment_shapes(a, b)
+    _checks.check_vector_against("x", x, jnp.shape(a)[1], "the segments")
+    theta, var = _theta_and_variance(sde, t)
+    log_p, scores = _box_components(x, theta, var, a, (b - a)[:, None, :])
+    return _mix(log_p, scores)
+
+  return score
 
 
 # ----------------------------------------------------------------------------
-# Semantic memory on a curve. Seed 002, Eq. 24.
+# Semantic memory on a curve: polyline of segments. Seed 002, Eq. 24.
+# ----------------------------------------------------------------------------
+
+
+def _curve_dim(curve: Curve) -> int:
+  """The dimension d of ``curve: s -> [d]`` (shape-only trace, no evaluation)."""
+  if not callable(curve):
+    raise ValueError(f"curve must be a function s -> [d]; got {type(curve).__name__}.")
+  out = jax.eval_shape(curve, jax.ShapeDtypeStruct((), jnp.result_type(float)))
+  if len(out.shape) != 1:
+    raise ValueError(f"curve must map a scalar s to a vector [d]; got shape {out.shape}.")
+  return out.shape[0]
+
+
+def semantic_state(
+    curve: Curve,
+    n_segments: int = DEFAULT_N_SEGMENTS,
+    log_density_s: Optional[Callable[[Array], Array]] = None,
+) -> SemanticState:
+  """Polyline state ``(a [K, d], b [K, d], log_weights [K])`` of a curve density. Seed 002, Eq. 24.
+
+  The curve {y(s) : s ∈ [0, 1]} is replaced by the polyline through the K + 1
+  points y(k/K), and φ by a mixture of uniform densities on its segments
+  [a_k, b_k] = [y(k/K), y((k+1)/K)] with weights w_k (Σ w_k = 1):
+
+  * default, φ uniform in arc length: w_k ∝ ‖b_k - a_k‖ (the segment's length);
+  * with ``log_density_s``, φ(s) ∝ exp(log_density_s(s)) in the parameter s:
+    w_k ∝ ∫ φ(s) ds over [k/K, (k+1)/K] ≈ φ((k + ½)/K) / K (midpoint rule).
+
+  Each segment's diffusion density is the closed form of Eq. 23, so the
+  density is exact for the polyline at every t, and as t → 0 every point of
+  the polyline is a fixed point. The error against the curve is O(K⁻²) (the
+  sagitta ≈ κ ℓ²/8 of a segment of length ℓ on curvature κ): choose K so that
+  the sagitta is well below the kernel width √v_t / θ_t at the smallest t used.
+
+  Args:
+    curve: ``y(s)``, scalar s ∈ [0, 1] -> [d]; a closed curve has y(0) = y(1).
+    n_segments: K >= 1, the number of polyline segments.
+    log_density_s: optional unnormalised log-density in s (scalar -> scalar).
+
+  Returns:
+    (a [K, d], b [K, d], log_weights [K]), log_weights normalised (logsumexp 0);
+    zero-length segments get weight 0 by default (point masses with log_density_s).
+  """
+  n_segments = _checks.check_int("n_segments", n_segments, 1)
+  _curve_dim(curve)
+  dtype = jnp.result_type(float)
+  s = jnp.linspace(0.0, 1.0, n_segments + 1, dtype=dtype)
+  points = jax.vmap(curve)(s)
+  _checks.check_finite("curve", points)
+  a, b = points[:-1], points[1:]
+  if log_density_s is None:
+    lengths = jnp.linalg.norm(b - a, axis=-1)
+    if _checks.is_concrete(lengths) and not float(jnp.sum(lengths)) > 0.0:
+      raise ValueError("curve must have a positive length for arc-length weights; all "
+                       f"{n_segments} polyline segments have length 0.")
+    log_w = jnp.log(lengths)
+  else:
+    if not callable(log_density_s):
+      raise ValueError(f"log_density_s must be a function s -> scalar; got "
+                       f"{type(log_density_s).__name__}.")
+    log_w = jax.vmap(log_density_s)(0.5 * (s[:-1] + s[1:]))
+    if log_w.shape != (n_segments,):
+      raise ValueError(f"log_density_s must map a scalar s to a scalar; got shape "
+                       f"{log_w.shape[1:]}.")
+    log_w = jnp.asarray(log_w, dtype)
+    if _checks.is_concrete(log_w):
+      if bool(jnp.any(jnp.isnan(log_w) | (log_w == jnp.inf))):
+        raise ValueError("log_density_s must return finite values or -inf; got NaN or +inf.")
+      if not bool(jnp.any(jnp.isfinite(log_w))):
+        raise ValueError("log_density_s is -inf at every segment midpoint: no mass on the curve.")
+  return a, b, log_w - logsumexp(log_w)
+
+
+def _check_semantic_shapes(a: Array, b: Array, log_weights: Array) -> None:
+  _check_segment_shapes(a, b)
+  if tuple(jnp.shape(log_weights)) != (jnp.shape(a)[0],):
+    raise ValueError(f"state log_weights must have shape ({jnp.shape(a)[0]},) to match the "
+                     f"segments; got {tuple(jnp.shape(log_weights))}")
+
+
+def _semantic_log_density(state: SemanticState, x: Array, theta: Array, var: Array) -> Array:
+  a, b, log_w = state
+  return _mixture_log_density(x, theta, var, a, (b - a)[:, None, :], log_w)
+
+
+def _semantic_score(state: SemanticState, x: Array, theta: Array, var: Array) -> Array:
+  a, b, log_w = state
+  return _mixture_score(x, theta, var, a, (b - a)[:, None, :], log_w)
+
+
+def semantic_log_density(
+    x: Array,
+    t: Array,
+    curve: Curve,
+    sde: Any,
+    n_segments: int = DEFAULT_N_SEGMENTS,
+    log_density_s: Optional[Callable[[Array], Array]] = None,
+) -> Array:
+  """log p_t(x) = log ∫ N(x; θ_t y, v_t I) φ(y) dy for φ on a curve. Seed 002, Eq. 24.
+
+  φ is represented on the polyline of :func:`semantic_state` (K = ``n_segments``
+  segments weighted by length, or by their mass under ``log_density_s``), and
+
+      p_t(x) = Σ_k w_k ∫_0^1 N(x; θ_t (a_k + u (b_k - a_k)), v_t I) du,
+
+  each term in the closed form of Eq. 23 (:func:`segment_log_density`). At
+  moderate t the error against the smooth curve is O(K⁻²); as t → 0 the density
+  concentrates on the whole polyline, never on isolated points.
+
+  Args:
+    x: [d] one state.
+    t: scalar diffusion time.
+    curve: ``y(s)``, scalar s ∈ [0, 1] -> [d].
+    sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
+    n_segments: number K of polyline segments (see :func:`semantic_state`).
+    log_density_s: optional unnormalised log-density in s (default: uniform in arc length).
+
+  Returns:
+    scalar log-density.
+  """
+  x = _checks.check_state("x", x, _curve_dim(curve))
+  state = semantic_state(curve, n_segments, log_density_s)
+  theta, var = _theta_and_variance(sde, t)
+  return _semantic_log_density(state, x, theta, var)
+
+
+def semantic_score(
+    x: Array,
+    t: Array,
+    curve: Curve,
+    sde: Any,
+    n_segments: int = DEFAULT_N_SEGMENTS,
+    log_density_s: Optional[Callable[[Array], Array]] = None,
+) -> Array:
+  """Closed-form score ∇_x log p_t(x) of a semantic memory on a curve. Seed 002, Eqs. 23–24.
+
+  Σ_k π_k(x) s_k(x): the segment scores of :func:`segment_score` mixed with the
+  posterior weights π_k ∝ w_k p_t,k(x). The exact gradient of
+  :func:`semantic_log_density` (same polyline); its component along the
+  polyline vanishes on it as t → 0. Arguments as there. Returns [d].
+  """
+  x = _checks.check_state("x", x, _curve_dim(curve))
+  state = semantic_state(curve, n_segments, log_density_s)
+  theta, var = _theta_and_variance(sde, t)
+  return _semantic_score(state, x, theta, var)
+
+
+def semantic_energy(
+    x: Array,
+    t: Array,
+    curve: Curve,
+    sde: Any,
+    n_segments: int = DEFAULT_N_SEGMENTS,
+    log_density_s: Optional[Callable[[Array], Array]] = None,
+) -> Array:
+  """Energy -log p_t(x) of a semantic memory on a curve (polyline). Seed 002, Eq. 24."""
+  return -semantic_log_density(x, t, curve, sde, n_segments, log_density_s)
+
+
+def semantic_score_fn(sde: Any) -> ScoreFn:
+  """Score function ``score(state, x [d], t) -> [d]`` of a semantic memory. Seed 002, Eq. 24.
+
+  ``state`` is ``(a [K, d], b [K, d], log_weights [K])`` from
+  :func:`semantic_state` (build it once, pass it to the sampler; it is traced
+  under jit, so another curve with the same K and d reuses the compiled code).
+  Only shapes are checked per call.
+  """
+
+  def score(state: SemanticState, x: Array, t: Array) -> Array:
+    a, b, log_w = state
+    _check_semantic_shapes(a, b, log_w)
+    _checks.check_vector_against("x", x, jnp.shape(a)[1], "the curve")
+    theta, var = _theta_and_variance(sde, t)
+    return _semantic_score(state, x, theta, var)
+
+  return score
+
+
+def semantic_log_density_fn(sde: Any) -> Callable[[Any, Array, Array], Array]:
+  """Log-density ``log_p(state, x [d], t) -> scalar`` of a semantic memory. Seed 002, Eq. 24.
+
+  The companion of :func:`semantic_score_fn` (its ``jax.grad`` in x is that score), for
+  energy landscapes -log p_t evaluated from one :func:`semantic_state`.
+  """
+
+  def log_density(state: SemanticState, x: Array, t: Array) -> Array:
+    a, b, log_w = state
+    _check_semantic_shapes(a, b, log_w)
+    _checks.check_vector_against("x", x, jnp.shape(a)[1], "the curve")
+    theta, var = _theta_and_variance(sde, t)
+    return _semantic_log_density(state, x, theta, var)
+
+  return log_density
+
+
+# ----------------------------------------------------------------------------
+# Semantic memory by Gauss–Legendre quadrature (point mixture). Seed 002, Eq. 24.
 # ----------------------------------------------------------------------------
 
 
@@ -414,6 +713,8 @@ def curve_quadrature(
   return points, log_w - logsumexp(log_w)
 
 
+
+
 def _weighted_points_logits(
     x: Array, theta: Array, var: Array, points: Array, log_weights: Array
 ) -> Array:
@@ -475,18 +776,17 @@ def weighted_points_score(
   x, points, log_weights = _check_weighted_points(x, points, log_weights)
   theta, var = _theta_and_variance(sde, t)
   logits = _weighted_points_logits(x, theta, var, points, log_weights)
-  return (theta * (jax.nn.softmax(logits) @ points) - x) / var
+  return (theta * _mix(logits, points) - x) / var
+
+
 
 
 def _check_curve_state(x: Array, curve: Curve) -> None:
   """Checks x against the curve's dimension before any quadrature work (shape-only trace)."""
-  out = jax.eval_shape(curve, jax.ShapeDtypeStruct((), jnp.result_type(float)))
-  if len(out.shape) != 1:
-    raise ValueError(f"curve must map a scalar s to a vector [d]; got shape {out.shape}.")
-  _checks.check_state("x", x, out.shape[0])
+  _checks.check_state("x", x, _curve_dim(curve))
 
 
-def semantic_log_density(
+def semantic_log_density_quadrature(
     x: Array,
     t: Array,
     curve: Curve,
@@ -495,12 +795,13 @@ def semantic_log_density(
     n_panels: int = 1,
     log_density_s: Optional[Callable[[Array], Array]] = None,
 ) -> Array:
-  """log p_t(x) = log ∫ N(x; θ_t y, v_t I) φ(y) dy for φ on a curve. Seed 002, Eq. 24.
+  """log p_t(x) of a curve density by Gauss–Legendre quadrature. Seed 002, Eq. 24.
 
-  The integral is computed by Gauss–Legendre quadrature in the curve
-  parameter (see :func:`curve_quadrature` for the density φ). Use enough nodes
-  that their spacing along the curve is well below the kernel width
-  √v_t/θ_t; the error then decays exponentially in ``n_nodes``.
+  The integral over the curve parameter is a weighted sum over the nodes (see
+  :func:`curve_quadrature`), i.e. a mixture of point memories. Spectrally
+  accurate while the node spacing along the curve is well below the kernel
+  width √v_t/θ_t; as t → 0 it is not: each node becomes a point attractor. Use
+  :func:`semantic_log_density` (polyline, exact per segment) for small t.
 
   Args:
     x: [d] one state.
@@ -517,7 +818,7 @@ def semantic_log_density(
   return weighted_points_log_density(x, t, points, log_w, sde)
 
 
-def semantic_score(
+def semantic_score_quadrature(
     x: Array,
     t: Array,
     curve: Curve,
@@ -526,45 +827,18 @@ def semantic_score(
     n_panels: int = 1,
     log_density_s: Optional[Callable[[Array], Array]] = None,
 ) -> Array:
-  """Score ∇_x log p_t(x) of a semantic memory on a curve. Seed 002, Eq. 24.
+  """Score of :func:`semantic_log_density_quadrature` (its exact gradient). Seed 002, Eq. 24.
 
-  Exact gradient of :func:`semantic_log_density` (same quadrature). Returns [d].
+  Returns [d].
   """
   _check_curve_state(x, curve)
   points, log_w = curve_quadrature(curve, n_nodes, n_panels, log_density_s)
   return weighted_points_score(x, t, points, log_w, sde)
 
 
-def semantic_energy(
-    x: Array,
-    t: Array,
-    curve: Curve,
-    sde: Any,
-    n_nodes: int = 64,
-    n_panels: int = 1,
-    log_density_s: Optional[Callable[[Array], Array]] = None,
-) -> Array:
-  """Energy -log p_t(x) of a semantic memory on a curve. Seed 002, Eq. 24."""
-  return -semantic_log_density(x, t, curve, sde, n_nodes, n_panels, log_density_s)
-
-
-def semantic_score_fn(
-    sde: Any,
-    curve: Curve,
-    n_nodes: int = 64,
-    n_panels: int = 1,
-    log_density_s: Optional[Callable[[Array], Array]] = None,
-) -> ScoreFn:
-  """Score function ``score(x [d], t) -> [d]`` of a semantic memory. Seed 002, Eq. 24.
-
-  The quadrature points are computed once, when the factory is called.
-  """
-  points, log_w = curve_quadrature(curve, n_nodes, n_panels, log_density_s)
-
-  def score(x: Array, t: Array) -> Array:
-    return weighted_points_score(x, t, points, log_w, sde)
-
-  return score
+# ----------------------------------------------------------------------------
+# A test curve with a closed form.
+# ----------------------------------------------------------------------------
 
 
 def circle(center: Array, radius: float) -> Curve:

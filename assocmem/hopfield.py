@@ -128,11 +128,13 @@ def _check_dense_against(x: Array, patterns: Array) -> None:
 def _poly_gains(z_plus: Array, z_minus: Array, kind: str, degree: int) -> Array:
   """−Σ_n [F(z⁺_n) − F(z⁻_n)] over axis 0 for the polynomial F, without overflow.
 
-  Exact (the plain formula) while 2N·max|z|^degree fits the dtype. Beyond that, z is first
+  Exact (the plain formula) while 4N·max|z|^degree fits the dtype. Beyond that, z is first
   scaled by an exact power of two 2^−j, which multiplies every term, hence the result, by
   the same positive 2^−j·degree: the sign, all the flip rule uses, is kept, and the gains
   stay finite where z^degree alone would overflow to ±inf (and inf − inf to NaN).
   """
+  dtype = jnp.result_type(z_plus.dtype, jnp.float32)   # integer inputs: gains in float
+  z_plus, z_minus = z_plus.astype(dtype), z_minus.astype(dtype)
   m = jnp.maximum(jnp.max(jnp.abs(z_plus)), jnp.max(jnp.abs(z_minus)))
   n_terms = 2 * z_plus.shape[0]
   budget = math.log2(float(jnp.finfo(z_plus.dtype).max)) - math.log2(2 * n_terms)

@@ -70,8 +70,12 @@ def test_mhn_update_never_increases_energy(x64, beta):
 
 @pytest.mark.parametrize("t", [0.02, 0.4, 3.0])
 @pytest.mark.parametrize("gamma", [0.8, 1.0])
-def test_vp_energy_gradient_is_minus_g2_times_score(x64, t, gamma):
-  """−∇u_VP / γ == ∇ log p_t == exact VP score (seed 002 Eqs. 11/18, A3–A4)."""
+def test_vp_energy_gradient_is_reverse_sde_drift(x64, t, gamma):
+  """−∇u_vDM == γ ∇log p_t + γx/2, the reverse-SDE drift of Eq. 16 (seed 002 Eqs. 15–18, VP kernel).
+
+  Eq. 15's potential of the VP SDE has ∇v = f = −½γx, so v = −γ‖x‖²/4; the score part
+  is the exact VP score (Eqs. A3–A4).
+  """
   patterns = _patterns(binary=False)   # unequal norms: exercises the ‖y_n‖² term
   sde = am.VPSDE(gamma)
   for seed in range(3):
@@ -79,16 +83,28 @@ def test_vp_energy_gradient_is_minus_g2_times_score(x64, t, gamma):
     g_energy = jax.grad(am.vp_energy)(x, t, patterns, gamma)
     g_logp = jax.grad(am.log_density)(x, t, patterns, sde)
     s = am.score(x, t, patterns, sde)
-    np.testing.assert_allclose(-g_energy / gamma, g_logp, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(s, g_logp, rtol=1e-9, atol=1e-9)
+    reverse_drift = -(sde.drift(x, t) - sde.diffusion(t) ** 2 * s)   # −(f − g²s), Eq. 16
+    np.testing.assert_allclose(-g_energy, reverse_drift, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(-g_energy, gamma * g_logp + 0.5 * gamma * x, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde), g_energy,
                                rtol=1e-12, atol=1e-12)
+
+
+def test_vp_energy_closed_form(x64):
+  """u_vDM = −γ log p_t(x) − γ‖x‖²/4 with the normalised VP marginal (Eq. 18, v = −γ‖x‖²/4)."""
+  patterns, gamma, t = _patterns(binary=False), 0.8, 0.7
+  sde = am.VPSDE(gamma)
+  for seed in range(3):
+    x = _state(seed)
+    expected = -gamma * am.log_density(x, t, patterns, sde) - 0.25 * gamma * float(x @ x)
+    np.testing.assert_allclose(am.vp_energy(x, t, patterns, gamma), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("t", [0.02, 0.4, 3.0])
 @pytest.mark.parametrize("sigma", [1.0, 1.7])
 def test_ve_energy_gradient_is_minus_g2_times_score(x64, t, sigma):
-  """−∇u_DM / σ² == ∇ log p_t == exact VE score (seed 002 Eqs. 8, 11, 12)."""
+  """−∇u_DM == σ² ∇ log p_t == −(f − g²s) with f = 0 (seed 002 Eqs. 8, 11, 12, 16)."""
   patterns = _patterns(binary=False)
   sde = am.VESDE(sigma)
   for seed in range(3):
@@ -97,17 +113,23 @@ def test_ve_energy_gradient_is_minus_g2_times_score(x64, t, sigma):
     g_logp = jax.grad(am.log_density)(x, t, patterns, sde)
     np.testing.assert_allclose(-g_energy / sigma**2, g_logp, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(am.score(x, t, patterns, sde), g_logp, rtol=1e-9, atol=1e-9)
+    reverse_drift = -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(x, t, patterns, sde))
+    np.testing.assert_allclose(-g_energy, reverse_drift, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde), g_energy,
                                rtol=1e-12, atol=1e-12)
 
 
-def test_ve_energy_matches_log_density_up_to_constant(x64):
-  """u_DM(x) + σ² log p_t(x) does not depend on x (Eq. 11's constant c)."""
+def test_ve_energy_is_eq12_without_the_gaussian_normalisation(x64):
+  """u_DM(x) = −σ² log p_t(x) − (dσ²/2) log(2πσ²t): Eq. 12 drops (2πσ²t)^{−d/2} (Eq. 11's c)."""
   patterns, sigma, t = _patterns(binary=False), 1.3, 0.7
   sde = am.VESDE(sigma)
-  vals = [am.ve_energy(_state(s), t, patterns, sigma) + sigma**2 * am.log_density(_state(s), t, patterns, sde)
-          for s in range(4)]
-  np.testing.assert_allclose(vals, vals[0], rtol=1e-10, atol=1e-10)
+  shift = -0.5 * D * sigma**2 * np.log(2 * np.pi * sigma**2 * t)
+  for s in range(4):
+    x = _state(s)
+    np.testing.assert_allclose(am.ve_energy(x, t, patterns, sigma),
+                               -sigma**2 * am.log_density(x, t, patterns, sde) + shift, rtol=1e-10)
+    np.testing.assert_allclose(am.diffusion_energy(x, t, patterns, sde),
+                               am.ve_energy(x, t, patterns, sigma), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- classical Hopfield

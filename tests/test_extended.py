@@ -172,9 +172,9 @@ def test_zero_dimensional_boxes_are_point_memories():
 def test_ode_sampler_lands_on_the_segments():
   a, b = _segments()
   u = b - a
-  score_fn = extended.segment_score_fn(SDE, a, b)
+  score_fn, state = extended.segment_score_fn(SDE), extended.segment_state(a, b)
   xs = jax.random.normal(jax.random.PRNGKey(0), (8, 3))
-  finals = _jv(lambda x: samplers.ode_sample(score_fn, SDE, x, 3.0, n_steps=2000))(xs)
+  finals = _jv(lambda x: samplers.ode_sample(score_fn, state, SDE, x, 3.0, n_steps=2000))(xs)
 
   def nearest(x):
     s = jnp.clip(jnp.sum((x - a) * u, -1) / jnp.sum(u * u, -1), 0.0, 1.0)
@@ -188,24 +188,126 @@ def test_ode_sampler_lands_on_the_segments():
   assert int(jnp.sum((s > 0.02) & (s < 0.98))) >= 6, s
 
 
-# (iii) semantic memory: the quadrature converges as the nodes grow.
+# (iii) semantic memory (Eq. 24): a polyline of segments, each in the closed form of Eq. 23.
 
 
-def test_circle_quadrature_converges_to_bessel_closed_form():
+def _helix(s):
+  """An open, curved test curve in R^3 (the dimension of XS)."""
+  return jnp.stack([jnp.cos(3.0 * s), 1.2 * jnp.sin(3.0 * s), 2.0 * s - 1.0])
+
+
+def _log_phi(s):
+  return -0.5 * ((s - 0.3) / 0.2) ** 2
+
+
+def _semantic_lp(x, t, sde):
+  return extended.semantic_log_density(x, t, _helix, sde, 48)
+
+
+def _semantic_score(x, t, sde):
+  return extended.semantic_score(x, t, _helix, sde, 48)
+
+
+def _semantic_lp_phi(x, t, sde):
+  return extended.semantic_log_density(x, t, _helix, sde, 48, log_density_s=_log_phi)
+
+
+def _semantic_score_phi(x, t, sde):
+  return extended.semantic_score(x, t, _helix, sde, 48, log_density_s=_log_phi)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["arc length", "log_density_s"])
+def test_semantic_score_equals_grad_of_log_density(weighted):
+  """(a) The polyline score is the exact gradient of its log-density, t from 1e-10 to 40."""
+  fns = (_semantic_lp_phi, _semantic_score_phi) if weighted else (_semantic_lp, _semantic_score)
+  lp, closed, auto = _evaluate(*fns, True, XS, TS)
+  assert np.all(np.isfinite(lp)) and np.all(np.isfinite(closed))
+  _assert_scores_close(closed, auto)
+  # The explicit-state score function gives the same numbers (state traced, not baked in).
+  state = extended.semantic_state(_helix, 48, _log_phi if weighted else None)
+  score_fn = jax.jit(jax.vmap(jax.vmap(extended.semantic_score_fn(SDE), (None, 0, None)),
+                              (None, None, 0)))
+  _assert_scores_close(score_fn(state, XS, TS), closed, rtol=1e-12)
+
+
+def test_semantic_state_weights():
+  """Arc-length weights are the segment lengths; log_density_s weights are φ at the midpoints."""
+  a, b, log_w = extended.semantic_state(_helix, 10)
+  s = np.linspace(0.0, 1.0, 11)
+  pts = np.asarray(jax.vmap(_helix)(jnp.asarray(s)))
+  np.testing.assert_allclose(a, pts[:-1], rtol=1e-15)
+  np.testing.assert_allclose(b, pts[1:], rtol=1e-15)
+  lengths = np.linalg.norm(pts[1:] - pts[:-1], axis=-1)
+  np.testing.assert_allclose(np.exp(log_w), lengths / lengths.sum(), rtol=1e-12)
+  _, _, log_w = extended.semantic_state(_helix, 10, _log_phi)
+  phi = np.exp(-0.5 * ((0.5 * (s[1:] + s[:-1]) - 0.3) / 0.2) ** 2)
+  np.testing.assert_allclose(np.exp(log_w), phi / phi.sum(), rtol=1e-12)
+
+
+def test_circle_polyline_converges_to_bessel_closed_form():
+  """(b) The polyline density and score converge to the exact circle density as O(K^-2)."""
   center, radius, t = jnp.array([0.3, -0.2]), 1.5, 0.05
   xs = jnp.array([[1.8, -0.2], [0.0, 0.0], [2.5, 1.0], [-0.9, 0.7]])
   exact = jax.value_and_grad(lambda x: extended.circle_log_density(x, t, center, radius, SDE))
   lp_ref, s_ref = _jv(exact)(xs)  # exact score = autograd of the Bessel form
   curve = extended.circle(center, radius)
+  lp_fn, score_fn = extended.semantic_log_density_fn(SDE), extended.semantic_score_fn(SDE)
+  both = jax.jit(jax.vmap(lambda state, x: (lp_fn(state, x, t), score_fn(state, x, t)), (None, 0)))
   lp_errors, s_errors = [], []
-  for n in (16, 32, 64, 96):
-    lp, s = _jv(lambda x: (extended.semantic_log_density(x, t, curve, SDE, n_nodes=n),
-                           extended.semantic_score(x, t, curve, SDE, n_nodes=n)))(xs)
+  for k in (64, 128, 256):
+    lp, s = both(extended.semantic_state(curve, k), xs)
     lp_errors.append(float(jnp.max(jnp.abs(lp - lp_ref))))
     s_errors.append(float(jnp.max(jnp.abs(s - s_ref))))
-  for errors in (lp_errors, s_errors):  # spectral convergence
-    assert all(e1 < 0.1 * e0 for e0, e1 in zip(errors[1:], errors[2:])), errors
-  assert lp_errors[-1] < 1e-11 and s_errors[-1] < 1e-9, (lp_errors, s_errors)
+  for errors in (lp_errors, s_errors):  # second order: each doubling of K gains ~4x
+    ratios = [e0 / e1 for e0, e1 in zip(errors, errors[1:])]
+    assert all(3.5 < r < 4.5 for r in ratios), (errors, ratios)
+  assert lp_errors[-1] < 3e-3 and s_errors[-1] < 3e-3, (lp_errors, s_errors)
+  # The convenience form (curve in, polyline built per call) agrees.
+  lp_direct = _jv(lambda x: extended.semantic_log_density(x, t, curve, SDE, 256))(xs)
+  np.testing.assert_allclose(lp_direct, lp, rtol=1e-13)
+
+
+def test_points_on_the_curve_are_fixed_points_at_small_t():
+  """(c) At t = 1e-4 the score along the curve vanishes everywhere on it, not only at nodes.
+
+  States a third of the way between consecutive nodes of the former 64-node Gauss–Legendre
+  rule: the quadrature mixture pulls them towards the nearest node (a point attractor), the
+  polyline has (almost) no tangential score there. Normalised by the kernel width √v_t.
+  """
+  t = 1e-4
+  std = float(np.sqrt(SDE.variance(t)))
+  curve = extended.circle(jnp.zeros(2), 1.0)
+  nodes, _ = extended.gauss_legendre(64)
+  s = nodes[:-1] + (nodes[1:] - nodes[:-1]) / 3.0
+  angle = 2.0 * np.pi * s
+  on_curve = jnp.asarray(np.stack([np.cos(angle), np.sin(angle)], -1))
+  tangent = np.stack([-np.sin(angle), np.cos(angle)], -1)
+  score_fn = jax.jit(jax.vmap(extended.semantic_score_fn(SDE), (None, 0, None)))
+  poly = np.asarray(score_fn(extended.semantic_state(curve), on_curve, t))
+  tangential = np.abs(np.sum(poly * tangent, -1)) * std
+  assert tangential.max() < 1e-3, tangential.max()
+  # Where the nodes are further apart than a few kernel widths (away from the ends of [0, 1]),
+  # the quadrature version has a large tangential pull: the nodes are its attractors.
+  quad = np.asarray(_jv(lambda x: extended.semantic_score_quadrature(x, t, curve, SDE, 64))(on_curve))
+  quad_tangential = np.abs(np.sum(quad * tangent, -1)) * std
+  wide = 2.0 * np.pi * np.diff(nodes) > 5.0 * std
+  assert wide.sum() >= 30 and quad_tangential[wide].min() > 0.5, quad_tangential
+  # A state one kernel width off the curve is pulled back at the natural rate ~1/√v_t.
+  off = on_curve * (1.0 + std)
+  pull = np.asarray(score_fn(extended.semantic_state(curve), off, t))
+  np.testing.assert_allclose(np.sum(pull * np.asarray(on_curve), -1) * std, -1.0, atol=0.05)
+
+
+def test_ode_sampler_lands_on_the_curve_anywhere():
+  """Reverse ODE with the explicit-state score: one compiled sampler, two circles (the state)."""
+  score_fn = extended.semantic_score_fn(SDE)
+  sample = jax.jit(jax.vmap(lambda state, x: samplers.ode_sample(score_fn, state, SDE, x, 3.0,
+                                                                  n_steps=2000), (None, 0)))
+  xs = jax.random.normal(jax.random.PRNGKey(1), (8, 2))
+  for radius in (1.0, 1.5):
+    finals = sample(extended.semantic_state(extended.circle(jnp.zeros(2), radius)), xs)
+    np.testing.assert_allclose(jnp.linalg.norm(finals, axis=-1), radius, atol=0.1)
+  assert sample._cache_size() == 1  # pylint: disable=protected-access
 
 
 def test_arc_length_weights_make_the_density_parametrisation_free():
@@ -218,26 +320,46 @@ def test_arc_length_weights_make_the_density_parametrisation_free():
 
   xs = jnp.array([[1.0, 0.1], [-0.5, 0.6], [0.2, -1.4]])
   exact = _jv(lambda x: extended.circle_log_density(x, t, center, radius, SDE))(xs)
-  lp = _jv(lambda x: extended.semantic_log_density(x, t, warped, SDE, 32, n_panels=4))(xs)
-  np.testing.assert_allclose(lp, exact, atol=1e-8)
+  lp = _jv(lambda x: extended.semantic_log_density(x, t, warped, SDE, 1024))(xs)
+  np.testing.assert_allclose(lp, exact, atol=1e-4)
   # Weights given as a density in s instead follow the parameter, not arc length.
   lp_s = _jv(lambda x: extended.semantic_log_density(
-      x, t, warped, SDE, 32, n_panels=4, log_density_s=lambda s: 0.0 * s))(xs)
-  assert float(jnp.max(jnp.abs(lp_s - exact))) > 1e-3
+      x, t, warped, SDE, 1024, log_density_s=lambda s: 0.0 * s))(xs)
+  assert float(jnp.max(jnp.abs(lp_s - exact))) > 1e-2
 
 
 def test_user_density_in_s_converges():
+  """Polyline with weights ∫φ ds → the spectrally accurate quadrature value, as O(K^-2)."""
   def curve(s):
     return jnp.stack([4 * s - 2, 0.8 * jnp.sin(3 * jnp.pi * s)])
 
-  def log_phi(s):
-    return -0.5 * ((s - 0.3) / 0.2) ** 2
-
   x, t = jnp.array([0.1, 0.4]), 0.1
-  ref = extended.semantic_log_density(x, t, curve, SDE, 64, n_panels=16, log_density_s=log_phi)
+  ref = extended.semantic_log_density_quadrature(x, t, curve, SDE, 64, n_panels=16,
+                                                 log_density_s=_log_phi)
   errs = [abs(float(jax.jit(lambda x: extended.semantic_log_density(
-      x, t, curve, SDE, n, log_density_s=log_phi))(x) - ref)) for n in (16, 64)]
-  assert errs[0] > 1e-3 and errs[1] < 1e-9, errs  # spectral: 16 -> 64 nodes gains > 6 digits
+      x, t, curve, SDE, k, log_density_s=_log_phi))(x) - ref)) for k in (64, 128, 256)]
+  assert all(3.0 < e0 / e1 < 5.0 for e0, e1 in zip(errs, errs[1:])), errs
+  assert errs[-1] < 1e-3, errs
+
+
+# Gauss–Legendre quadrature version (used by the Figure 1 landscapes at moderate t).
+
+
+def test_circle_quadrature_converges_to_bessel_closed_form():
+  center, radius, t = jnp.array([0.3, -0.2]), 1.5, 0.05
+  xs = jnp.array([[1.8, -0.2], [0.0, 0.0], [2.5, 1.0], [-0.9, 0.7]])
+  exact = jax.value_and_grad(lambda x: extended.circle_log_density(x, t, center, radius, SDE))
+  lp_ref, s_ref = _jv(exact)(xs)  # exact score = autograd of the Bessel form
+  curve = extended.circle(center, radius)
+  lp_errors, s_errors = [], []
+  for n in (16, 32, 64, 96):
+    lp, s = _jv(lambda x: (extended.semantic_log_density_quadrature(x, t, curve, SDE, n_nodes=n),
+                           extended.semantic_score_quadrature(x, t, curve, SDE, n_nodes=n)))(xs)
+    lp_errors.append(float(jnp.max(jnp.abs(lp - lp_ref))))
+    s_errors.append(float(jnp.max(jnp.abs(s - s_ref))))
+  for errors in (lp_errors, s_errors):  # spectral convergence
+    assert all(e1 < 0.1 * e0 for e0, e1 in zip(errors[1:], errors[2:])), errors
+  assert lp_errors[-1] < 1e-11 and s_errors[-1] < 1e-9, (lp_errors, s_errors)
 
 
 # (iv) vmap over a batch == Python loop.
@@ -245,11 +367,11 @@ def test_user_density_in_s_converges():
 
 def test_vmap_equals_loop():
   a, b = _segments()
-  score_fn = extended.segment_score_fn(SDE, a, b)
+  score_fn, state = extended.segment_score_fn(SDE), extended.segment_state(a, b)
   xs, ts = XS, np.geomspace(1e-6, 50.0, XS.shape[0])  # all three branches of the closed form
-  batched = jax.jit(jax.vmap(score_fn))(xs, ts)
+  batched = jax.jit(jax.vmap(score_fn, (None, 0, 0)))(state, xs, ts)
   single = jax.jit(score_fn)
-  looped = jnp.stack([single(x, t) for x, t in zip(xs, ts)])
+  looped = jnp.stack([single(state, x, t) for x, t in zip(xs, ts)])
   np.testing.assert_allclose(batched, looped, rtol=1e-12, atol=0)
 
 
@@ -264,7 +386,7 @@ def test_bad_inputs_raise():
   with pytest.raises(ValueError, match=r"^b "):
     extended.segment_score(x, 0.1, a, b[:, :2], SDE)
   with pytest.raises(ValueError, match=r"^b "):
-    extended.segment_score_fn(SDE, a, a)
+    extended.segment_state(a, a)
   with pytest.raises(ValueError, match=r"^edges "):
     extended.box_log_density(x, 0.1, jnp.zeros(3), jnp.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]),
                              SDE)
@@ -274,8 +396,24 @@ def test_bad_inputs_raise():
     extended.box_score(x, 0.1, jnp.zeros((2, 2, 3)), jnp.ones((2, 1, 3)), SDE)
   with pytest.raises(ValueError, match=r"^t "):
     extended.segment_log_density(x, -1.0, a, b, SDE)
+  circle = extended.circle(jnp.zeros(2), 1.0)
+  with pytest.raises(ValueError, match=r"^n_segments "):
+    extended.semantic_state(circle, n_segments=0)
   with pytest.raises(ValueError, match=r"^n_nodes "):
-    extended.semantic_score_fn(SDE, extended.circle(jnp.zeros(2), 1.0), n_nodes=0)
+    extended.semantic_score_quadrature(jnp.zeros(2), 0.1, circle, SDE, n_nodes=0)
+  with pytest.raises(ValueError, match=r"^curve "):
+    extended.semantic_state(lambda s: s)
+  with pytest.raises(ValueError, match=r"^curve "):
+    extended.semantic_state(lambda s: jnp.stack([s, 0.0 * s]) / 0.0)   # NaN points
+  with pytest.raises(ValueError, match=r"^log_density_s "):
+    extended.semantic_state(circle, 8, log_density_s=lambda s: -jnp.inf * jnp.ones_like(s))
+  state = extended.semantic_state(circle, 8)
+  with pytest.raises(ValueError, match=r"^x "):
+    extended.semantic_score_fn(SDE)(state, x, 0.1)
+  with pytest.raises(ValueError, match=r"^state "):
+    extended.semantic_score_fn(SDE)(state[:2] + (state[2][:3],), jnp.zeros(2), 0.1)
+  with pytest.raises(ValueError, match=r"^x "):
+    jax.jit(lambda x: extended.segment_score_fn(SDE)((a, b), x, 0.1))(jnp.zeros(4))
   with pytest.raises(ValueError, match=r"^log_weights "):
     extended.weighted_points_score(jnp.zeros(2), 0.1, jnp.ones((5, 2)), jnp.zeros(4), SDE)
   with pytest.raises(ValueError, match=r"^x "):
