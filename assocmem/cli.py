@@ -1,20 +1,52 @@
-"""Entry-point helper for the absl scripts in scripts/ (the thin top layer)."""
+"""Entry-point helper for the absl scripts in scripts/ (the thin top layer).
+
+A script is two functions: `settings()` reads the parsed flags and builds (and so
+validates) its configuration; `main(cfg)` runs the experiment. Only the first can
+fail because of what the user typed, so only a `ValueError` raised there becomes a
+usage error; anything raised while the experiment runs is a bug (or an
+environment failure) and keeps its traceback.
+
+  def settings() -> Settings:
+    return Settings(table1.get_preset(FLAGS.preset, repeats=FLAGS.repeats), FLAGS.out_dir)
+
+  def main(s: Settings) -> None:
+    rows = table1.run_table1(s.config)
+    ...
+
+  if __name__ == "__main__":
+    cli.run(main, settings)
+"""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from absl import app
 
+Config = TypeVar("Config")
 
-def run(main: Callable[[Sequence[str]], None]) -> None:
-  """`absl.app.run(main)`, with the library's ValueErrors (which name the bad argument)
-  reported as usage errors: one line and exit status 1, not a traceback."""
+
+def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
+  """`absl.app.run` for a script: parse the flags, build the settings, run `main` on them.
+
+  Args:
+    main: runs the experiment on the configuration `settings()` returned. Whatever it
+      raises propagates with its traceback (a `ValueError` there is a bug, not bad input).
+    settings: reads the parsed flags (no arguments) and returns the configuration,
+      raising `ValueError` naming the offending setting when it is invalid; that error
+      becomes an `app.UsageError` (absl prints the script's usage and the one-line
+      message, and exits with status 1).
+
+  Positional command-line arguments are rejected as a usage error too.
+  """
 
   def wrapped(argv: Sequence[str]) -> None:
+    if len(argv) > 1:
+      raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     try:
-      main(argv)
+      cfg = settings()
     except ValueError as err:
-      raise app.UsageError(str(err)) from err
+      raise app.UsageError(" ".join(str(err).split())) from err
+    main(cfg)
 
   app.run(wrapped)

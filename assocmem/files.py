@@ -1,7 +1,15 @@
-"""Atomic file output: results are never left half-written.
+"""Atomic results files, written by one process only.
 
 Every writer goes through a temporary file in the destination's directory,
-fsync, then `os.replace`, which is atomic on POSIX file systems.
+fsync, then `os.replace`, which is atomic on POSIX file systems: a results file
+is never left half-written.
+
+Multi-host runs (one Python process per host, `jax.distributed`): every process
+runs the same experiment and computes the same results, so only process 0
+(`jax.process_index() == 0`) writes. On the other processes the writers here
+(and `assocmem.sweep.JsonlStore.append`) do nothing: they create no file and no
+directory, and `atomic_open` hands them an in-memory sink that is discarded.
+`is_writer()` tells a caller which case it is in.
 """
 
 from __future__ import annotations
@@ -13,12 +21,27 @@ import os
 import tempfile
 from typing import Any, Iterator
 
+import jax
+
+
+def is_writer() -> bool:
+  """True on the process that writes results files (process 0; the only one on a single host)."""
+  return jax.process_index() == 0
+
 
 @contextlib.contextmanager
 def atomic_open(path: str, mode: str = "w") -> Iterator[io.IOBase]:
-  """Opens a temporary sibling of `path`; on success it replaces `path` atomically."""
+  """Opens a temporary sibling of `path`; on success it replaces `path` atomically.
+
+  On processes other than 0 it yields an in-memory buffer that is discarded (see
+  the module docstring), so callers need no multi-host logic of their own.
+  """
   if mode not in ("w", "wb"):
     raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+  if not is_writer():
+    with (io.StringIO() if mode == "w" else io.BytesIO()) as sink:
+      yield sink
+    return
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
@@ -38,25 +61,25 @@ def atomic_open(path: str, mode: str = "w") -> Iterator[io.IOBase]:
 
 
 def write_text(path: str, text: str) -> None:
-  """Writes `text` to `path` atomically."""
+  """Writes `text` to `path` atomically (process 0 only)."""
   with atomic_open(path, "w") as f:
     f.write(text)
 
 
 def write_json(path: str, obj: Any) -> None:
-  """Writes `obj` as indented JSON to `path` atomically."""
+  """Writes `obj` as indented JSON to `path` atomically (process 0 only)."""
   write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
 def save_figure(fig, path: str, **kwargs) -> None:
-  """Saves a matplotlib figure atomically (format from the extension of `path`)."""
+  """Saves a matplotlib figure atomically (format from the extension of `path`; process 0 only)."""
   fmt = os.path.splitext(path)[1].lstrip(".") or "png"
   with atomic_open(path, "wb") as f:
     fig.savefig(f, format=fmt, **kwargs)
 
 
 def save_npz(path: str, **arrays) -> None:
-  """Saves arrays with numpy.savez atomically."""
-  import numpy as np
+  """Saves arrays with numpy.savez atomically (process 0 only)."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
   with atomic_open(path, "wb") as f:
     np.savez(f, **arrays)

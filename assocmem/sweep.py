@@ -15,6 +15,13 @@ recomputes none of those already stored.
 The store (`JsonlStore`) appends each record as one line with a single
 `os.write` on an O_APPEND descriptor followed by `fsync`; on load a truncated
 last line (a run killed mid-write) is cut off and ignored.
+
+In a multi-host run every process runs the same sweep and computes the same
+records, but only process 0 (`jax.process_index() == 0`, as for every results
+file, see `assocmem.files`) appends to the store or repairs its torn last line;
+the other processes skip those writes and only read. The store must then lie on
+a file system all processes share, so that a resumed sweep skips the same cells on
+every process (a cell's computation is sharded across all of them).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import jax
 from absl import logging
+
+from assocmem import files
 
 Array = jax.Array
 Params = dict[str, Any]
@@ -76,6 +85,8 @@ class JsonlStore:
   Appends are atomic at line granularity: one `os.write` of the whole line on
   an O_APPEND descriptor, then `fsync`. A partial last line left by a killed
   run is removed on `load` (the file is truncated to its last newline).
+  Only process 0 of a multi-host run writes (appends, truncation); the others
+  skip the writes, so each record is stored once.
   """
 
   def __init__(self, path: str, id_fields: Sequence[str]):
@@ -96,6 +107,7 @@ class JsonlStore:
     end = data.rfind(b"\n") + 1
     if end < len(data):
       logging.warning("%s: dropping a truncated last line (%d bytes)", self.path, len(data) - end)
+    if end < len(data) and files.is_writer():
       with open(self.path, "r+b") as f:
         f.truncate(end)
         f.flush()
@@ -117,7 +129,9 @@ class JsonlStore:
     return out
 
   def append(self, record: Mapping[str, Any]) -> None:
-    """Appends one record as one line, atomically, and fsyncs it."""
+    """Appends one record as one line, atomically, and fsyncs it (process 0 only; others skip)."""
+    if not files.is_writer():
+      return
     line = (json.dumps(dict(record), sort_keys=True, separators=(",", ":")) + "\n").encode()
     os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
     fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -43,8 +43,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import assocmem
-from assocmem import cli, files
+from assocmem import cli, files, mixture
 from assocmem.experiments import capacity, table1
+from benchcases import numpy_ref   # scripts/ is on sys.path when this script runs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Output JSON file (list of records).", required=True)
@@ -95,7 +96,7 @@ def _mhn_case() -> Case:
   retrieve = jax.jit(jax.vmap(lambda q: assocmem.mhn_retrieve(q, patterns, beta, steps)))
   pats_np, q_np = np.asarray(patterns)[None], np.asarray(queries)[None]
   return Case(fn=lambda: retrieve(queries), compile=lambda: retrieve.lower(queries).compile(),
-              numpy_fn=lambda: table1.mhn_retrieve_np(q_np, pats_np, beta, steps)[0],
+              numpy_fn=lambda: numpy_ref.mhn_retrieve_np(q_np, pats_np, beta, steps)[0],
               flops=4.0 * b * n * d * steps, matmul=((b, d), (d, n)),
               extra={"shape": {"B": b, "N": n, "d": d, "updates": steps, "beta": beta}})
 
@@ -106,19 +107,20 @@ def _ode_case() -> Case:
   cues = jax.random.normal(jax.random.PRNGKey(1), (b, d), jnp.float32)
   sde = assocmem.VPSDE(0.8)
   t_start = float(sde.t_start(0.68))
-  score_fn = assocmem.exact_score(sde, patterns)
-  sample = jax.jit(jax.vmap(lambda x: assocmem.ode_sample(score_fn, sde, x, t_start, n_steps=steps)))
+  score_fn = assocmem.exact_score(sde)
+  bank = assocmem.make_bank(patterns)
+  sample = jax.jit(jax.vmap(lambda x: assocmem.ode_sample(score_fn, bank, sde, x, t_start, n_steps=steps)))
   pats_np, cues_np = np.asarray(patterns)[None], np.asarray(cues)[None]
   return Case(fn=lambda: sample(cues), compile=lambda: sample.lower(cues).compile(),
-              numpy_fn=lambda: table1.ode_sample_np(cues_np, pats_np, sde.gamma, t_start,
-                                                    assocmem.samplers.DEFAULT_T_END, steps)[0],
+              numpy_fn=lambda: numpy_ref.ode_sample_np(cues_np, pats_np, sde.gamma, t_start,
+                                                       assocmem.samplers.DEFAULT_T_END, steps)[0],
               flops=4.0 * b * n * d * steps, matmul=((b, d), (d, n)),
               extra={"shape": {"B": b, "N": n, "d": d, "steps": steps, "gamma": sde.gamma,
                                "t_start": t_start}})
 
 
 def _table1_case() -> Case:
-  cfg = table1.PRESETS["paper"]
+  cfg = table1.PRESETS["reproduce"]
   flops = 0.0
   for n in cfg.n_patterns:
     cues = cfg.repeats * cfg.n_cues(n)
@@ -128,14 +130,100 @@ def _table1_case() -> Case:
   # numpy_fn is the plain reference (a loop over repeats, each vectorised over its cues);
   # numpy_alt_fn vectorises over repeats too, with stacked matmuls (see docs/benchmarks.md).
   return Case(fn=lambda: table1.run_table1(cfg),
-              numpy_fn=lambda: table1.run_table1_numpy(cfg, batched=False),
-              numpy_alt_fn=lambda: table1.run_table1_numpy(cfg, batched=True),
+              numpy_fn=lambda: numpy_ref.run_table1_numpy(cfg, batched=False),
+              numpy_alt_fn=lambda: numpy_ref.run_table1_numpy(cfg, batched=True),
               flops=flops,
               # The largest row's batched shape: per repeat, (cues × d)·(d × N).
               matmul=((cfg.repeats, cfg.n_cues(n_max), cfg.d), (cfg.repeats, cfg.d, n_max)),
               compare=lambda a, b: _max_abs_diff(rows_of(a), rows_of(b)),
-              extra={"config": "PRESETS['paper']", "rows": len(cfg.tasks) * len(cfg.n_patterns),
+              extra={"config": "PRESETS['reproduce']", "rows": len(cfg.tasks) * len(cfg.n_patterns),
                      "flops_note": "MHN updates + ODE steps only (classical Hopfield and inputs not counted)"})
+
+
+def _bf16_case() -> Case:
+  """mhn_retrieve with bfloat16 similarities (float32 accumulation); records its accuracy cost."""
+  b, n, d, steps = (MHN_SHAPE[k] for k in ("batch", "n_patterns", "dim", "steps"))
+  patterns = assocmem.random_binary_patterns(jax.random.PRNGKey(0), n, d)
+  queries = jax.random.normal(jax.random.PRNGKey(1), (b, d), jnp.float32)
+  beta = 5.0 / np.sqrt(d)
+  bank = assocmem.make_bank(patterns)
+  run = lambda mode: jax.jit(jax.vmap(lambda q: assocmem.mhn_retrieve(q, bank, beta, steps, mode=mode)))  # noqa: E731
+  low, full = run(mixture.Dense(jnp.bfloat16)), run(mixture.DENSE)
+  ref = full(queries)
+  out = low(queries)
+  err = np.abs(np.asarray(out) - np.asarray(ref))
+  agree = float(np.mean(np.argmax(np.asarray(out) @ np.asarray(patterns).T, -1)
+                        == np.argmax(np.asarray(ref) @ np.asarray(patterns).T, -1)))
+  return Case(fn=lambda: low(queries), compile=lambda: low.lower(queries).compile(), numpy_fn=None,
+              flops=4.0 * b * n * d * steps, matmul=((b, d), (d, n)),
+              extra={"shape": {"B": b, "N": n, "d": d, "updates": steps, "beta": beta},
+                     "bf16_max_abs_err_vs_f32": float(err.max()), "bf16_mean_abs_err_vs_f32": float(err.mean()),
+                     "bf16_same_nearest_pattern": agree})
+
+
+STREAM_SHAPE = dict(batch=1024, n_patterns=2**20, dim=128, steps=2, chunk=16384)
+
+_STREAM_RSS_SCRIPT = """
+import resource, sys, json, jax, jax.numpy as jnp
+sys.path.insert(0, {scripts!r})
+import benchmark
+bank, queries, retrieve = benchmark._stream_setup()
+jax.block_until_ready(retrieve(bank, queries))
+print(json.dumps({{"peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}))
+"""
+
+
+def _stream_setup():
+  """(bank, queries, jitted retrieval) of the streaming case; the bank is built on the device in one
+  fused jit (no host copy, no second N×d buffer)."""
+  b, n, d, steps, chunk = (STREAM_SHAPE[k] for k in ("batch", "n_patterns", "dim", "steps", "chunk"))
+  make = jax.jit(lambda k: assocmem.make_bank(jax.random.uniform(k, (n, d), jnp.float32, -1.0, 1.0),
+                                              center=jnp.zeros((d,), jnp.float32)))
+  bank = make(jax.random.PRNGKey(0))
+  queries = jax.random.uniform(jax.random.PRNGKey(1), (b, d), jnp.float32, -1.0, 1.0)
+  mode = mixture.Streaming(chunk)
+  beta = 8.0 / np.sqrt(d)
+  retrieve = jax.jit(jax.vmap(lambda q, bk: assocmem.mhn_retrieve(q, bk, beta, steps, mode=mode), (0, None)),
+                     static_argnums=())
+  return bank, queries, lambda bk, q: retrieve(q, bk)
+
+
+def _peak_rss_of_streaming() -> int:
+  import subprocess
+  here = os.path.dirname(os.path.abspath(__file__))
+  res = subprocess.run([sys.executable, "-c", _STREAM_RSS_SCRIPT.format(scripts=here)], capture_output=True,
+                       text=True, check=True, env=dict(os.environ))
+  return int(json.loads(res.stdout.strip().splitlines()[-1])["peak_rss_bytes"])
+
+
+def _streaming_case() -> Case:
+  b, n, d, steps, chunk = (STREAM_SHAPE[k] for k in ("batch", "n_patterns", "dim", "steps", "chunk"))
+  peak = _peak_rss_of_streaming()
+  bank, queries, retrieve = _stream_setup()
+  bank_bytes = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(bank))
+  # accuracy against the dense path on a slice of the bank where both fit
+  small = jax.tree.map(lambda x: x[: 2**16] if x.ndim and x.shape[0] == n else x, bank)
+  qs = queries[:256]
+  beta = 8.0 / np.sqrt(d)
+  dense = jax.vmap(lambda q: assocmem.mhn_retrieve(q, small, beta, steps))(qs)
+  stream = jax.vmap(lambda q: assocmem.mhn_retrieve(q, small, beta, steps, mode=mixture.Streaming(chunk)))(qs)
+  return Case(fn=lambda: retrieve(bank, queries), numpy_fn=None,
+              flops=4.0 * b * n * d * steps, matmul=((b, d), (d, chunk)),
+              extra={"shape": {"B": b, "N": n, "d": d, "updates": steps, "chunk": chunk, "beta": beta},
+                     "peak_rss_bytes": peak, "bank_bytes": int(bank_bytes),
+                     "peak_rss_minus_bank_bytes": int(peak - bank_bytes),
+                     "within_bank_plus_1GiB": bool(peak <= bank_bytes + 2**30),
+                     "max_abs_diff_vs_dense_2e16_slice": _max_abs_diff(stream, dense)})
+
+
+def _external_case(module: str, fn_name: str) -> Callable[[], Case]:
+  """A case defined in scripts/benchcases/<module>.py as a dict {fn, flops, matmul, extra}."""
+  def build() -> Case:
+    mod = __import__(f"benchcases.{module}", fromlist=[fn_name])
+    spec = getattr(mod, fn_name)()
+    return Case(fn=spec["fn"], numpy_fn=None, flops=spec.get("flops"), matmul=spec.get("matmul"),
+                extra=dict(spec.get("extra", {})), compile=spec.get("compile"))
+  return build
 
 
 def _capacity_case() -> Case:
@@ -149,6 +237,11 @@ CASES: dict[str, Callable[[], Case]] = {
     "exact_ode_sampler": _ode_case,
     "table1": _table1_case,
     "capacity_sweep": _capacity_case,
+    "mhn_retrieve_streaming": _streaming_case,
+    "mhn_retrieve_bf16": _bf16_case,
+    "score_mlp_train": _external_case("score_mlp", "score_mlp_train_case"),
+    "vae_train": _external_case("vae", "vae_train_case"),
+    "replay": _external_case("replay", "replay_case"),
 }
 
 
@@ -235,23 +328,34 @@ def _environment() -> dict[str, Any]:
           "load_average_before": list(os.getloadavg())}
 
 
-def main(argv):
-  del argv
-  names = FLAGS.cases or list(CASES)
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  out: str
+  cases: tuple[str, ...]
+  repeats: int
+  numpy_repeats: int
+
+
+def settings() -> Settings:
+  names = tuple(FLAGS.cases or CASES)
   unknown = [n for n in names if n not in CASES]
   if unknown:
-    raise app.UsageError(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+    raise ValueError(f"unknown cases {unknown}; known: {', '.join(CASES)}")
+  return Settings(FLAGS.out, names, FLAGS.repeats, FLAGS.numpy_repeats)
+
+
+def main(s: Settings) -> None:
   records = []
-  for name in names:
+  for name in s.cases:
     env = _environment()
-    rec = measure(name, FLAGS.repeats, FLAGS.numpy_repeats)
+    rec = measure(name, s.repeats, s.numpy_repeats)
     env["load_average_after"] = list(os.getloadavg())
     rec["environment"] = env
     records.append(rec)
     logging.info("%s", json.dumps({k: v for k, v in rec.items() if k != "environment"}))
-    files.write_text(FLAGS.out, json.dumps(records, indent=1) + "\n")     # after every case, so a long run keeps what it has
+    files.write_text(s.out, json.dumps(records, indent=1) + "\n")     # after every case, so a long run keeps what it has
   print(json.dumps(records, indent=1), file=sys.stdout)
 
 
 if __name__ == "__main__":
-  cli.run(main)
+  cli.run(main, settings)

@@ -7,7 +7,8 @@ Writes DIR/cells.jsonl (one record per grid cell, appended atomically; a rerun
 resumes and recomputes no finished cell), DIR/capacity.csv, DIR/capacity_raw.csv,
 DIR/fig3a_diffusion_error.png, DIR/fig3b_capacity.png and DIR/summary.json.
 Queries are sharded over all JAX devices (fake several CPU devices with
-XLA_FLAGS=--xla_force_host_platform_device_count=8).
+XLA_FLAGS=--xla_force_host_platform_device_count=8); --mode=sharded also splits
+each bank over them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 
 from absl import app, flags, logging
 
-from assocmem import cli
+from assocmem import cli, files, mixture
 from assocmem.experiments import capacity
 
 FLAGS = flags.FLAGS
@@ -28,27 +29,45 @@ flags.DEFINE_list("dims", None, "Dimensionalities d; default: the preset's.")
 flags.DEFINE_integer("n_max", None, "Largest pattern count N tried; default: the preset's.")
 flags.DEFINE_integer("seed", None, "Seed of the sweep; default: the preset's.")
 flags.DEFINE_bool("figures", True, "Write the Figure 3 PNGs.")
+flags.DEFINE_enum("mode", "dense", ["dense", "streaming", "sharded", "sharded_streaming"],
+                  "Mixture mode of the MHN and exact-score retrieval: the bank dense, in chunks "
+                  "(--chunk_size), or split over a mesh of all devices (sharded).")
+flags.DEFINE_integer("chunk_size", 1024, "Bank chunk of the streaming modes.", lower_bound=1)
 flags.DEFINE_integer("abort_after_cells", None,
                      "Testing only: exit abruptly (os._exit) after computing this many new cells.", lower_bound=1)
 
 
-def main(argv):
-  del argv
-  cfg = capacity.PRESETS[FLAGS.preset]
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  config: capacity.CapacityConfig
+  out_dir: str
+  mode: object
+  figures: bool
+  abort_after_cells: int | None
+
+
+def settings() -> Settings:
   overrides = {}
   if FLAGS.models:
     overrides["models"] = tuple(FLAGS.models)
   if FLAGS.dims:
-    overrides["dims"] = tuple(int(d) for d in FLAGS.dims)
+    try:
+      overrides["dims"] = tuple(int(d) for d in FLAGS.dims)
+    except ValueError as err:
+      raise ValueError(f"dims must be integers, got {FLAGS.dims}") from err
   if FLAGS.n_max is not None:
     overrides["n_max"] = FLAGS.n_max
   if FLAGS.seed is not None:
     overrides["seed"] = FLAGS.seed
-  cfg = dataclasses.replace(cfg, **overrides)
+  cfg = dataclasses.replace(capacity.PRESETS[FLAGS.preset], **overrides)
+  return Settings(cfg, FLAGS.out_dir, mixture.mode_from_name(FLAGS.mode, FLAGS.chunk_size),
+                  FLAGS.figures, FLAGS.abort_after_cells)
 
+
+def main(s: Settings) -> None:
   on_record = None
-  if FLAGS.abort_after_cells is not None:
-    limit = FLAGS.abort_after_cells
+  if s.abort_after_cells is not None:
+    limit = s.abort_after_cells
 
     def on_record(record, stats):
       del record
@@ -56,10 +75,11 @@ def main(argv):
         logging.warning("--abort_after_cells=%d reached: exiting abruptly", limit)
         os._exit(3)
 
-  summary = capacity.run(cfg, FLAGS.out_dir, figures=FLAGS.figures, on_record=on_record)
+  summary = capacity.run(s.config, s.out_dir, figures=s.figures, on_record=on_record, mode=s.mode)
   logging.info("capacity: %s", summary)
-  print(open(os.path.join(FLAGS.out_dir, "capacity.csv")).read(), end="")
+  if files.is_writer():
+    print(open(os.path.join(s.out_dir, "capacity.csv")).read(), end="")
 
 
 if __name__ == "__main__":
-  cli.run(main)
+  cli.run(main, settings)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from assocmem import extended
-from assocmem.experiments import landscapes, trajectories
+from assocmem.experiments import landscapes, report, trajectories
 from assocmem.sde import VPSDE
 
 
@@ -40,7 +40,7 @@ def test_grid_fields_shapes_and_score_points_to_nearby_memory():
 
 
 def test_landscape_run_writes_all_panels(tmp_path):
-  cfg = landscapes.get_preset("quick", n_grid=16, n_nodes=8, n_panels=4)
+  cfg = landscapes.get_preset("quick", n_grid=16, n_segments=64)
   summary = landscapes.run(cfg, str(tmp_path))
   assert summary["all_finite"]
   assert os.path.getsize(tmp_path / "figure1.png") > 0
@@ -49,6 +49,8 @@ def test_landscape_run_writes_all_panels(tmp_path):
       assert data["log_density"].shape == (16, 16)
       assert data["score"].shape == (16, 16, 2)
   assert json.loads((tmp_path / "summary.json").read_text())["config"]["n_grid"] == 16
+  assert set(summary["panels"]) == set(landscapes.PANELS)
+  assert all(p["n_regions_above_half_max"] >= 1 for p in summary["panels"].values())
   assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
 
@@ -108,3 +110,72 @@ def test_bad_settings_raise():
     landscapes.LandscapeConfig(n_grid=1)
   with pytest.raises(ValueError, match="panel"):
     landscapes.panel_functions("fractal", landscapes.LandscapeConfig())
+
+
+def test_high_density_regions():
+  x = np.linspace(-3, 3, 61)
+  gx, gy = np.meshgrid(x, x)
+  two_bumps = np.logaddexp(-((gx - 1) ** 2 + gy ** 2), -((gx + 1.5) ** 2 + (gy - 1) ** 2))
+  n, area = landscapes.high_density_regions(two_bumps)
+  assert n == 2 and 0 < area < 0.2
+  ridge = -np.minimum(np.abs(gy), 5.0) ** 2 + 1e-3 * np.sin(40 * gx)    # one ridge with ripples
+  assert landscapes.high_density_regions(ridge)[0] == 1
+
+
+@pytest.mark.parametrize("panel, n_memories", [("points", len(landscapes.POINTS)),
+                                               ("segments", len(landscapes.SEGMENTS)),
+                                               ("semantic", 1)])
+def test_each_memory_is_one_high_density_region(panel, n_memories):
+  cfg = landscapes.get_preset("quick")
+  log_p, score, _ = landscapes.panel_functions(panel, cfg)
+  stats = landscapes.panel_stats(landscapes.grid_fields(log_p, score, cfg.extent, cfg.n_grid))
+  assert stats["n_regions_above_half_max"] == n_memories
+  assert 0 < stats["density_min"] < stats["density_max"]
+
+
+def test_trajectory_t_start_is_the_sde_one():
+  cfg = trajectories.TrajectoryConfig(theta=0.7, gamma=0.9)
+  assert cfg.t_start == pytest.approx(float(VPSDE(0.9).t_start(0.7)), rel=1e-6)
+  assert trajectories.get_preset("paper").n_steps == 2000        # Figure 2's caption
+  assert trajectories.get_preset("quick").n_steps == 300         # §7's text
+
+
+def _write(path, text):
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w") as f:
+    f.write(text)
+
+
+def test_report_describes_figures_with_tables_not_json(tmp_path):
+  """REPORT.md: each figure gets a sentence and a Markdown table; the JSON stays in results/."""
+  traj = {"config": {"dim": 5, "n_patterns": 4, "theta": 0.68, "n_steps": 2000, "beta": 5.0,
+                     "mhn_steps": 4},
+          "cues": [{"cue": 0, "target": 2, "ode": 2, "sde": 2, "mhn": 2, "ode_mhn_agree": True,
+                    "max_abs_ode_minus_mhn": 0.04},
+                   {"cue": 1, "target": 0, "ode": 0, "sde": -1, "mhn": 0, "ode_mhn_agree": True,
+                    "max_abs_ode_minus_mhn": 0.07}]}
+  land = {"config": {"t": 0.08, "gamma": 0.8, "extent": 2.5, "n_grid": 101}, "theta_t": 0.969,
+          "all_finite": True,
+          "panels": {p: {"title": landscapes.PANEL_TITLES[p], "memory_type": landscapes.PANEL_MEMORY_TYPES[p],
+                         "n_regions_above_half_max": k, "area_fraction_above_half_max": 0.05,
+                         "density_min": 1e-9, "density_max": 0.5}
+                     for p, k in zip(landscapes.PANELS, (5, 4, 1))}}
+  _write(str(tmp_path / "trajectories" / "summary.json"), json.dumps(traj))
+  _write(str(tmp_path / "trajectories" / "figure2a.png"), "png")
+  _write(str(tmp_path / "landscapes" / "summary.json"), json.dumps(land))
+  _write(str(tmp_path / "landscapes" / "figure1.png"), "png")
+  md = report.build_report(str(tmp_path))
+  assert "```json" not in md and '"cues"' not in md
+  assert "| cue | cued pattern | ODE | SDE | MHN | ODE = MHN |" in md
+  assert "| 1 | 0 | 0 | none | 0 | yes | 0.070 |" in md
+  assert "ODE and MHN end on the same binary state for 2 of 2 cues" in md
+  assert "Euler, 2000 steps" in md
+  assert "| (a) point memories | point-like: 5 points (Eq. 12) | 5 | 5.0 % | 1e-09 … 0.5 |" in md
+  assert "| (c) semantic memory |" in md
+  assert "![figure1.png](landscapes/figure1.png)" in md
+
+
+def test_report_marks_missing_figures(tmp_path):
+  md = report.build_report(str(tmp_path))
+  assert "Not run (no `trajectories/summary.json`" in md
+  assert "Not run (no `landscapes/summary.json`" in md

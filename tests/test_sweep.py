@@ -141,3 +141,21 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
                  check=True)
   canon = lambda p: sorted(json.dumps(r, sort_keys=True) for r in _read_lines(p))  # noqa: E731
   assert canon(killed) == canon(full)
+
+
+def test_only_process_zero_writes_the_store(tmp_path, monkeypatch):
+  """Multi-host: a process other than 0 neither appends records nor repairs a torn last line."""
+  path = tmp_path / "cells.jsonl"
+  store = sweep.JsonlStore(str(path), ("d", "n"))
+  monkeypatch.setattr(jax, "process_index", lambda: 1)
+  store.append({"d": 1, "n": 2, "v": 0.5})
+  assert not path.exists()
+  recs, stats = sweep.run_sweep(_series(stop_at=2), _cell_fn, store, jax.random.PRNGKey(0), ("d", "n"))
+  assert stats.computed == 4 and len(recs) == 4 and not path.exists()   # computed, not stored
+  path.write_bytes(b'{"d":1,"n":2,"v":0.5}\n{"d":1,"n"')                # torn last line
+  assert list(store.load().values()) == [{"d": 1, "n": 2, "v": 0.5}]
+  assert path.read_bytes().endswith(b'"n"')                               # left alone
+  monkeypatch.setattr(jax, "process_index", lambda: 0)
+  assert len(store.load()) == 1 and path.read_bytes().endswith(b"\n")     # process 0 repairs it
+  store.append({"d": 1, "n": 3, "v": 0.25})
+  assert [r["n"] for r in _read_lines(str(path))] == [2, 3]

@@ -36,6 +36,11 @@ PANEL_TITLES = {
     "segments": "(b) extended memories",
     "semantic": "(c) semantic memory",
 }
+PANEL_MEMORY_TYPES = {
+    "points": "point-like: 5 points (Eq. 12)",
+    "segments": "extended: 4 line segments, uniform density on each (Eq. 23)",
+    "semantic": "semantic: 1 curve across the window, uniform in arc length (Eq. 24)",
+}
 
 # Memories of the three panels, in the window [-2.5, 2.5]².
 POINTS = ((-1.4, 1.2), (1.3, 1.4), (0.3, -0.2), (-1.2, -1.5), (1.6, -1.3))
@@ -61,15 +66,14 @@ class LandscapeConfig:
     gamma: VP schedule γ (seed 002, App. A: 0.8).
     extent: half-width of the square window [−extent, extent]².
     n_grid: grid points per axis.
-    n_nodes, n_panels: composite Gauss–Legendre rule of the semantic curve.
+    n_segments: segments of the polyline that carries the semantic curve's density.
     stream_density: matplotlib streamplot density.
   """
   t: float = 0.08
   gamma: float = 0.8
   extent: float = 2.5
   n_grid: int = 241
-  n_nodes: int = 32
-  n_panels: int = 16
+  n_segments: int = 512
   stream_density: float = 1.3
 
   def __post_init__(self):
@@ -77,8 +81,7 @@ class LandscapeConfig:
     _checks.check_positive("gamma", self.gamma)
     _checks.check_positive("extent", self.extent)
     _checks.check_int("n_grid", self.n_grid, 2)
-    _checks.check_int("n_nodes", self.n_nodes, 1)
-    _checks.check_int("n_panels", self.n_panels, 1)
+    _checks.check_int("n_segments", self.n_segments, 1)
     _checks.check_positive("stream_density", self.stream_density)
 
 
@@ -149,11 +152,12 @@ def panel_functions(panel: str, cfg: LandscapeConfig) -> tuple[FieldFn, FieldFn,
     return (lambda x: extended.segment_log_density(x, t, a, b, sde),
             lambda x: extended.segment_score(x, t, a, b, sde),
             {"a": np.asarray(a), "b": np.asarray(b)})
-  points, log_w = extended.curve_quadrature(semantic_curve, cfg.n_nodes, cfg.n_panels)
+  # A polyline of closed-form segments (Eq. 23 machinery), so that the whole curve, not a set of
+  # quadrature nodes, is the attractor as t → 0.
+  state = extended.semantic_state(semantic_curve, cfg.n_segments)
   curve = np.asarray(jax.vmap(semantic_curve)(jnp.linspace(0.0, 1.0, 400)))
-  return (lambda x: extended.weighted_points_log_density(x, t, points, log_w, sde),
-          lambda x: extended.weighted_points_score(x, t, points, log_w, sde),
-          {"curve": curve})
+  log_p, score = extended.semantic_log_density_fn(sde), extended.semantic_score_fn(sde)
+  return (lambda x: log_p(state, x, t), lambda x: score(state, x, t), {"curve": curve})
 
 
 def compute_panels(cfg: LandscapeConfig) -> dict[str, dict[str, np.ndarray]]:
@@ -206,12 +210,38 @@ def plot_figure1(panels: dict[str, dict[str, np.ndarray]], cfg: LandscapeConfig)
   return fig
 
 
+def high_density_regions(log_density: np.ndarray, fraction: float = 0.5) -> tuple[int, float]:
+  """Connected regions where p_t > `fraction` · max p_t (8-neighbour grid connectivity), and their area.
+
+  Each region is the high-density set around one memory, where the score flow ends: one
+  blob per point memory, one elongated ridge per segment, a single band along the curve of
+  a semantic memory. (Counting grid maxima instead would count numerical ripples along a
+  ridge that is not aligned with the grid.)
+
+  Returns:
+    (number of regions, fraction of the window's grid points they cover).
+  """
+  from scipy import ndimage  # pylint: disable=import-outside-toplevel
+  _checks.check_open_unit("fraction", fraction)
+  z = np.asarray(log_density)
+  mask = z > z.max() + np.log(fraction)
+  _, n_regions = ndimage.label(mask, structure=np.ones((3, 3), bool))
+  return int(n_regions), float(mask.mean())
+
+
+def panel_stats(fields: dict[str, np.ndarray]) -> dict[str, Any]:
+  """What one panel shows, in numbers: the range of p_t over the window and its high-density regions."""
+  log_p = np.asarray(fields["log_density"])
+  n_regions, area = high_density_regions(log_p, 0.5)
+  return {"density_min": float(np.exp(log_p.min())), "density_max": float(np.exp(log_p.max())),
+          "n_regions_above_half_max": n_regions, "area_fraction_above_half_max": area}
+
+
 def run(cfg: LandscapeConfig, out_dir: str) -> dict[str, Any]:
   """Computes Figure 1 and writes figure1.png, one <panel>.npz per panel and summary.json."""
   t0 = time.perf_counter()
   panels = compute_panels(cfg)
   seconds = time.perf_counter() - t0
-  os.makedirs(out_dir, exist_ok=True)
   for panel, f in panels.items():
     files.save_npz(os.path.join(out_dir, f"{panel}.npz"), **f)
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
@@ -220,10 +250,12 @@ def run(cfg: LandscapeConfig, out_dir: str) -> dict[str, Any]:
   plt.close(fig)
   summary = {
       "config": dataclasses.asdict(cfg),
-      "theta_t": float(np.exp(-0.5 * cfg.gamma * cfg.t)),
+      "theta_t": float(VPSDE(cfg.gamma).theta(cfg.t)),
       "memories": {"points": [list(p) for p in POINTS],
                    "segments": [[list(a), list(b)] for a, b in SEGMENTS],
                    "semantic": "semantic_curve: uniform in arc length"},
+      "panels": {panel: {"title": PANEL_TITLES[panel], "memory_type": PANEL_MEMORY_TYPES[panel],
+                         **panel_stats(f)} for panel, f in panels.items()},
       "all_finite": bool(all(np.all(np.isfinite(f["log_density"])) and np.all(np.isfinite(f["score"]))
                              for f in panels.values())),
       "compute_seconds": round(seconds, 3),

@@ -31,6 +31,7 @@ from assocmem.metrics import binarize
 from assocmem.patterns import denoising_cue, random_binary_patterns
 from assocmem.samplers import em_sample, ode_sample, time_grid
 from assocmem.scores import exact_score
+from assocmem.bank import make_bank
 from assocmem.sde import VPSDE
 
 Array = jax.Array
@@ -77,8 +78,8 @@ class TrajectoryConfig:
 
   @property
   def t_start(self) -> float:
-    """−2 log θ / γ (seed 002, App. A)."""
-    return float(-2.0 * np.log(self.theta) / self.gamma)
+    """Start time of the diffusion, `VPSDE.t_start(θ)` = −2 log θ / γ (seed 002, App. A)."""
+    return float(VPSDE(self.gamma).t_start(self.theta))
 
 
 PRESETS: dict[str, TrajectoryConfig] = {
@@ -119,13 +120,14 @@ def run_trajectories(cfg: TrajectoryConfig, patterns: Array, cues: Array,
     (C, S + 1, d), "mhn" (C, K + 1, d) (K = mhn_steps; index 0 is the cue).
   """
   sde = VPSDE(cfg.gamma)
-  score_fn = exact_score(sde, patterns)
+  score_fn = exact_score(sde)
+  bank = make_bank(patterns)
   t0, t1, n = cfg.t_start, cfg.t_end, cfg.n_steps
 
   @jax.jit
   def all_paths(cues, keys):
-    ode = jax.vmap(lambda x: ode_sample(score_fn, sde, x, t0, t1, n, return_trajectory=True)[1])(cues)
-    em = jax.vmap(lambda k, x: em_sample(k, score_fn, sde, x, t0, t1, n,
+    ode = jax.vmap(lambda x: ode_sample(score_fn, bank, sde, x, t0, t1, n, return_trajectory=True)[1])(cues)
+    em = jax.vmap(lambda k, x: em_sample(k, score_fn, bank, sde, x, t0, t1, n,
                                          return_trajectory=True)[1])(keys, cues)
     mhn = jax.vmap(lambda x: mhn_retrieve(x, patterns, cfg.beta, cfg.mhn_steps,
                                           return_trajectory=True)[1])(cues)
@@ -206,7 +208,6 @@ def run(cfg: TrajectoryConfig, out_dir: str) -> dict[str, Any]:
   paths = run_trajectories(cfg, problem["patterns"], problem["cues"], problem["sde_keys"])
   seconds = time.perf_counter() - t0
   patterns, targets = np.asarray(problem["patterns"]), np.asarray(problem["targets"])
-  os.makedirs(out_dir, exist_ok=True)
   files.save_npz(os.path.join(out_dir, "trajectories.npz"), patterns=patterns,
                  cues=np.asarray(problem["cues"]), targets=targets, **paths)
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel

@@ -1,0 +1,1 @@
+"""Cases and baselines of scripts/benchmark.py (importable as `benchcases` with scripts/ on sys.path)."""
