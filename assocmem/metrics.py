@@ -76,9 +76,3 @@ def pearson(a: Array, b: Array) -> Array:
     if float(sa) == 0.0 or float(sb) == 0.0:
       raise ValueError("pearson is undefined: a or b is constant")
   return jnp.sum(da * db) / (sa * sb)
-
-
-def pearson_np(a: np.ndarray, b: np.ndarray) -> float:
-  """NumPy reference of `pearson`, for the benchmarks' NumPy baselines."""
-  a, b = np.ravel(a).astype(np.float64), np.ravel(b).astype(np.float64)
-  return float(np.corrcoef(a, b)[0, 1])

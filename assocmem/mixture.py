@@ -14,7 +14,8 @@ the weighted sum w = Σ e^{ℓ−m} (y_n − c) — which combine exactly and in
   Dense()                 one (d)·(d×N) product per query; under `vmap` a (B×d)·(d×N) matmul.
   Streaming(chunk_size)   the bank in chunks under `lax.scan`, online log-sum-exp; memory
                           O(B × chunk) instead of O(B × N), for banks whose similarity matrix
-                          does not fit.
+                          does not fit (a capacity that is a multiple of the chunk avoids a
+                          padded copy of the bank).
   Sharded(mesh, axis)     the bank's slot axis split over a device mesh with `shard_map`; each
                           device reduces its shard (dense or streaming) and the partials are
                           combined with `pmax`/`psum`.
@@ -178,8 +179,13 @@ def _streaming_partials(q, centered, sq_norms, log_weights, a, b, mode: Streamin
   n, d = centered.shape
   c = min(mode.chunk_size, n)
   if n % c:
-    raise ValueError(f"the bank's {n} slots are not a multiple of chunk_size={c}; "
-                     "build it with capacity a multiple of the chunk size (or use bank.pad_bank)")
+    # Pad with empty slots (a copy of the bank per call: build banks whose capacity is a
+    # multiple of the chunk size, e.g. make_bank(..., capacity=...), to avoid it).
+    extra = c - n % c
+    centered = jnp.concatenate([centered, jnp.zeros((extra, d), centered.dtype)])
+    sq_norms = jnp.concatenate([sq_norms, jnp.zeros((extra,), sq_norms.dtype)])
+    log_weights = jnp.concatenate([log_weights, jnp.full((extra,), -jnp.inf, log_weights.dtype)])
+    n += extra
   k = n // c
   chunks = (centered.reshape(k, c, d), sq_norms.reshape(k, c), log_weights.reshape(k, c))
 

@@ -48,7 +48,12 @@ flags.DEFINE_enum("precision", None, list(table1.PRECISIONS),
 flags.DEFINE_float("completion_theta", None,
                    "θ of the diffusion start time in the completion task; default: the cue θ.")
 
-_OVERRIDES = ("seed", "repeats", "classic_zero_diagonal", "classic_mode", "classic_steps",
+flags.DEFINE_enum("mixture_mode", None, list(table1.MIXTURE_MODES),
+                  "Mixture mode of the MHN and exact-score retrieval (the mesh setting: 'sharded' splits "
+                  "each bank over all devices).")
+flags.DEFINE_integer("chunk_size", None, "Bank chunk of the streaming mode.")
+
+_OVERRIDES = ("mixture_mode", "chunk_size", "seed", "repeats", "classic_zero_diagonal", "classic_mode", "classic_steps",
               "classic_start", "cues", "aggregate", "completion_theta", "precision")
 
 

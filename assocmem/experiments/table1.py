@@ -62,7 +62,7 @@ import jax.numpy as jnp
 from absl import logging
 
 from assocmem.bank import make_bank
-from assocmem import _checks, energies, hopfield, metrics, patterns as patterns_lib, samplers, scores
+from assocmem import _checks, energies, mixture, hopfield, metrics, patterns as patterns_lib, samplers, scores
 from assocmem.sde import VPSDE
 
 Array = jax.Array
@@ -85,6 +85,8 @@ PAPER_TABLE1: dict[tuple[str, int], dict[str, float]] = {
     ("completion", 30): {"diffusion": 0.989, "classic": 0.700, "true": 0.795},
 }
 
+
+MIXTURE_MODES = ("dense", "streaming", "sharded")
 
 @dataclasses.dataclass(frozen=True)
 class Table1Config:
@@ -110,6 +112,9 @@ class Table1Config:
       with §2.1's zero diagonal).
     precision: "float64" or "float32" arithmetic for the four memories (the random inputs
       are drawn in float32 and cast, so both precisions see the same cues).
+    mixture_mode, chunk_size: how the MHN update and the exact score reduce over the bank
+      ("dense", "streaming" in chunks, "sharded" over all devices; `assocmem.mixture`); the
+      answer is the same, only the memory layout and speed change.
     seed: base PRNG seed.
   """
   d: int = 10
@@ -131,6 +136,8 @@ class Table1Config:
   classic_zero_diagonal: bool = True
   classic_start: str = "cue"
   precision: str = "float64"
+  mixture_mode: str = "dense"
+  chunk_size: int = 16
   seed: int = 0
 
   def __post_init__(self):
@@ -159,6 +166,8 @@ class Table1Config:
     _checks.check_int("classic_steps", self.classic_steps, 1)
     _checks.check_choice("classic_start", self.classic_start, CLASSIC_STARTS)
     _checks.check_choice("precision", self.precision, PRECISIONS)
+    _checks.check_choice("mixture_mode", self.mixture_mode, MIXTURE_MODES)
+    _checks.check_int("chunk_size", self.chunk_size, 1)
     _checks.check_int("seed", self.seed, 0)
     t0 = min(self.t_start(task) for task in TASKS)
     if t0 <= self.t_end:
@@ -297,10 +306,11 @@ def _one_repeat_outputs(inputs: dict[str, Array], config: Table1Config, task: st
   pats, cues = inputs["patterns"], inputs["cues"]
   sde = VPSDE(config.gamma)
   t0 = config.t_start(task)
-  score_fn = scores.exact_score(sde)
+  mode = mixture.mode_from_name(config.mixture_mode, min(config.chunk_size, pats.shape[0]))
+  score_fn = scores.exact_score(sde, mode)
   bank = make_bank(pats)
   weights = energies.hebbian_weights(pats, config.classic_zero_diagonal)
-  mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(c, bank, config.beta, config.mhn_steps))(cues)
+  mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(c, bank, config.beta, config.mhn_steps, mode=mode))(cues)
   diff = jax.vmap(lambda c: samplers.ode_sample(score_fn, bank, sde, c, t0, config.t_end, config.ode_steps))(cues)
   classic = jax.vmap(lambda c, o: _classic_recall(c, weights, o, config))(cues, inputs["orders"])
   return {"mhn": metrics.binarize(mhn), "diffusion": metrics.binarize(diff),
