@@ -51,7 +51,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import erfc, logsumexp
 
-from assocmem import _checks, mixture
+from assocmem import _checks, mixture, scores
+from assocmem.bank import make_bank
 
 Array = jax.Array
 ScoreFn = Callable[[Any, Array, Array], Array]
@@ -715,19 +716,6 @@ def curve_quadrature(
 
 
 
-def _weighted_points_logits(
-    x: Array, theta: Array, var: Array, points: Array, log_weights: Array
-) -> Array:
-  """Posterior logits [M] of a weighted point mixture, up to an x-only constant.
-
-  log w_i - ‖x - θ y_i‖²/2v = logits_i - ‖x‖²/2v with
-  logits_i = log w_i + (θ x·y_i - θ²‖y_i‖²/2)/v: a matmul, so that a vmapped
-  batch of B states costs a (B×d)·(d×M) product and never a B×M×d broadcast.
-  """
-  sq_norms = jnp.sum(points * points, axis=-1)
-  return log_weights + (theta * (points @ x) - 0.5 * theta * theta * sq_norms) / var
-
-
 def _check_weighted_points(
     x: Array, points: Array, log_weights: Array
 ) -> Tuple[Array, Array, Array]:
@@ -759,10 +747,10 @@ def weighted_points_log_density(
     scalar log Σ_i w_i N(x; θ_t y_i, v_t I).
   """
   x, points, log_weights = _check_weighted_points(x, points, log_weights)
-  theta, var = _theta_and_variance(sde, t)
-  logits = _weighted_points_logits(x, theta, var, points, log_weights)
-  return (logsumexp(logits) - 0.5 * jnp.sum(x * x) / var
-          - 0.5 * points.shape[1] * (_LOG_2PI + jnp.log(var)))
+  _theta_and_variance(sde, t)
+  # A weighted bank (seed 002 Eq. 12 with weights): the shared, centred mixture primitive.
+  bank = make_bank(points, log_weights=log_weights)
+  return scores.bank_log_density(bank, x, t, sde) + logsumexp(log_weights)
 
 
 def weighted_points_score(
@@ -774,9 +762,8 @@ def weighted_points_score(
   in :func:`weighted_points_log_density`. Returns shape [d].
   """
   x, points, log_weights = _check_weighted_points(x, points, log_weights)
-  theta, var = _theta_and_variance(sde, t)
-  logits = _weighted_points_logits(x, theta, var, points, log_weights)
-  return (theta * _mix(logits, points) - x) / var
+  _theta_and_variance(sde, t)
+  return scores.bank_score(make_bank(points, log_weights=log_weights), x, t, sde)
 
 
 

@@ -17,9 +17,10 @@ def _check_finite_values(name: str, x: Array, why: str) -> None:
   The reduction runs where the array lives; one boolean comes back to the host.
   """
   if _checks.is_concrete(x) and jnp.issubdtype(x.dtype, jnp.inexact):
-    if not bool(jnp.all(jnp.isfinite(x))):
-      n_nan = int(jnp.sum(jnp.isnan(x)))
-      n_inf = int(jnp.sum(jnp.isinf(x)))
+    with jax.ensure_compile_time_eval():   # concrete inputs inside a trace are checked too
+      bad = not bool(jnp.all(jnp.isfinite(x)))
+      n_nan, n_inf = (int(jnp.sum(jnp.isnan(x))), int(jnp.sum(jnp.isinf(x)))) if bad else (0, 0)
+    if bad:
       raise ValueError(f"{name} must hold finite numbers ({why}); got {n_nan} NaN and {n_inf} inf "
                        f"among {x.size} entries")
 
