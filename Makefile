@@ -4,7 +4,7 @@
 #   make test        create .venv, install, run the test suite
 #   make bench       run the benchmarks (results/benchmarks.json)
 #
-# Overridable: PYTHON, PRESET, RESULTS, PYTEST_ARGS, EXPERIMENTS, e.g.
+# Overridable: PYTHON, PRESET, RESULTS, DATA_DIR (prepared tfds data for seed 000), PYTEST_ARGS, EXPERIMENTS, e.g.
 #   make test PYTEST_ARGS='-q -n 0 -m "not slow"'
 #   make reproduce PRESET=paper
 #
@@ -38,6 +38,10 @@ $(PY) scripts/table1.py --preset=$(PRESET) --out_dir=$(RESULTS)/table1
 $(PY) scripts/capacity.py --preset=$(PRESET) --out_dir=$(RESULTS)/capacity
 $(PY) scripts/trajectories.py --preset=$(PRESET) --out_dir=$(RESULTS)/trajectories
 $(PY) scripts/landscapes.py --preset=$(PRESET) --out_dir=$(RESULTS)/landscapes
+$(PY) scripts/train_score.py --preset=$(PRESET) --out_dir=$(RESULTS)/figure2b
+$(PY) scripts/learned_capacity.py --preset=$(PRESET) --out_dir=$(RESULTS)/learned_capacity --exact_capacity_csv=$(RESULTS)/capacity/capacity.csv
+$(PY) scripts/memorisation.py --preset=$(PRESET) --out_dir=$(RESULTS)/memorisation --learned_capacity_csv=$(RESULTS)/learned_capacity/learned_capacity.csv
+$(PY) scripts/consolidate.py --preset=$(PRESET) --out_dir=$(RESULTS)/consolidation $(if $(DATA_DIR),--data_dir=$(DATA_DIR),$(if $(filter paper,$(PRESET)),--offline))
 endef
 
 REPORT_CMD = $(PY) scripts/report.py --results_dir=$(RESULTS) --out=$(RESULTS)/REPORT.md

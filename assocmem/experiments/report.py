@@ -152,6 +152,16 @@ def _benchmark_section(results_dir: str) -> str:
   return "\n".join(lines) + "\n"
 
 
+def _module_section(results_dir: str, sub: str, module: str, title: str) -> str:
+  """The `report_section(out_dir, results_dir)` of `assocmem.experiments.<module>`, or a 'not run' line."""
+  import importlib  # pylint: disable=import-outside-toplevel
+  out_dir = os.path.join(results_dir, sub)
+  if not os.path.isdir(out_dir):
+    return f"## {title}\n\nNot run (no `{sub}/`).\n"
+  mod = importlib.import_module(f"assocmem.experiments.{module}")
+  return mod.report_section(out_dir, results_dir)
+
+
 def build_report(results_dir: str) -> str:
   """Assembles the Markdown report from what the experiments wrote under `results_dir`."""
   now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -165,6 +175,10 @@ def build_report(results_dir: str) -> str:
       _capacity_section(results_dir),
       _trajectories_section(results_dir),
       _landscapes_section(results_dir),
+      _module_section(results_dir, "figure2b", "figure2b", "Seed 002, Figure 2b (learned vs exact trajectories)"),
+      _module_section(results_dir, "learned_capacity", "learned_capacity", "Seed 002, learned capacity (Figure 3b, black dots)"),
+      _module_section(results_dir, "memorisation", "memorisation", "Beyond seed 002: memorisation → generalisation"),
+      _module_section(results_dir, "consolidation", "consolidation", "Seed 000: generative consolidation"),
       _benchmark_section(results_dir),
   ]
   return "\n".join(s for s in sections if s)

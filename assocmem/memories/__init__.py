@@ -3,3 +3,4 @@
 from assocmem.memories.base import LearningMemory, Memory
 from assocmem.memories.diffusion import ExactDiffusion
 from assocmem.memories.hopfield import ClassicalHopfield, ModernHopfield
+from assocmem.memories.vae import VAEMemory
