@@ -1,0 +1,94 @@
+"""Seed 002, App. A / Figure 3b: capacity of learned diffusion models (the black dots).
+
+  python scripts/learned_capacity.py --preset=quick --out_dir=results/learned_capacity
+  python scripts/learned_capacity.py --preset=paper --out_dir=results/learned_capacity_paper \
+      --exact_capacity_csv=results/capacity_paper/capacity.csv
+
+Per d and repeat: start at the exact model's capacity + 4, train a score network, test it on 30
+batches of unseen denoising cues of its patterns, lower n by one until the mean Hamming error is
+≤ 3% (see assocmem/experiments/learned_capacity.py). The exact capacity comes from the preset's
+table (quick), else from --exact_capacity_csv (capacity.csv of scripts/capacity.py), else it is
+computed with the capacity sweep (d = min − 4 … max + 4, cells kept in DIR/exact_capacity).
+
+Writes DIR/learned_capacity.csv (header d,repeat,capacity), DIR/learned_capacity.json,
+DIR/learned_capacity.png and DIR/candidates.jsonl (one line per trained candidate; a rerun skips
+finished candidates and resumes the round in progress from DIR/checkpoints).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from absl import flags, logging
+
+from assocmem import cli
+from assocmem.experiments import learned_capacity as lc
+
+FLAGS = flags.FLAGS
+flags.DEFINE_enum("preset", "quick", list(lc.PRESETS),
+                  "quick: d = 6, 8, 2 repeats, 2,000 steps (about a minute); paper: App. A (d = 10…16, 8 repeats).")
+flags.DEFINE_string("out_dir", "results/learned_capacity", "Output directory (resumed if it holds candidates.jsonl).")
+flags.DEFINE_string("exact_capacity_csv", None,
+                    "capacity.csv of scripts/capacity.py giving the exact model's capacity per d; "
+                    "default: the preset's table, else computed.")
+flags.DEFINE_list("dims", None, "Dimensionalities d; default: the preset's.")
+flags.DEFINE_integer("repeats", None, "Repeats per d; default: the preset's.")
+flags.DEFINE_integer("n_iterations", None, "Adam steps per network; default: the preset's.")
+flags.DEFINE_integer("block", None, "Candidates per repeat per round (0: all at once); default: the preset's.")
+flags.DEFINE_integer("seed", None, "Seed; default: the preset's.")
+flags.DEFINE_integer("abort_after_chunks", None,
+                     "Testing only: exit abruptly (os._exit) after this many training chunks.", lower_bound=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """The configuration the flags ask for, where to write and where the exact capacities come from."""
+  config: lc.LearnedCapacityConfig
+  out_dir: str
+  exact_capacity_csv: str | None
+  abort_after_chunks: int | None
+
+
+def settings() -> Settings:
+  """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
+  overrides = {}
+  if FLAGS.dims:
+    try:
+      overrides["dims"] = tuple(int(d) for d in FLAGS.dims)
+    except ValueError as err:
+      raise ValueError(f"dims must be integers, got {FLAGS.dims}") from err
+  for name in ("repeats", "n_iterations", "seed"):
+    if getattr(FLAGS, name) is not None:
+      overrides[name] = getattr(FLAGS, name)
+  if FLAGS.block is not None:
+    if FLAGS.block < 0:
+      raise ValueError(f"block must be >= 0 (0: all candidates at once), got {FLAGS.block}")
+    overrides["block"] = FLAGS.block or None
+  cfg = lc.get_preset(FLAGS.preset, **overrides)
+  if FLAGS.exact_capacity_csv is not None and not os.path.exists(FLAGS.exact_capacity_csv):
+    raise ValueError(f"exact_capacity_csv {FLAGS.exact_capacity_csv!r} does not exist")
+  return Settings(cfg, FLAGS.out_dir, FLAGS.exact_capacity_csv, FLAGS.abort_after_chunks)
+
+
+def main(s: Settings) -> None:
+  on_chunk = None
+  if s.abort_after_chunks is not None:
+    count = [0]
+
+    def on_chunk(state):
+      del state
+      count[0] += 1
+      if count[0] >= s.abort_after_chunks:
+        logging.warning("--abort_after_chunks=%d reached: exiting abruptly", s.abort_after_chunks)
+        os._exit(3)
+
+  exact = lc.exact_capacities(s.config, s.exact_capacity_csv, os.path.join(s.out_dir, "exact_capacity"))
+  summary = lc.run(s.config, s.out_dir, exact, on_chunk)
+  logging.info("learned capacity: mean per d %s (exact %s), %s s",
+               summary["mean_capacity"], {d: e["capacity"] for d, e in summary["exact_capacity"].items()},
+               summary["seconds_this_run"])
+
+
+if __name__ == "__main__":
+  cli.run(main, settings)

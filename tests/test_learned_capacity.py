@@ -1,0 +1,107 @@
+"""Learned capacity (seed 002, App. A): all candidates at once == the sequential procedure; outputs; resume."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from assocmem.experiments import learned_capacity as lc
+
+TINY = lc.LearnedCapacityConfig(dims=(4,), repeats=2, margin=2, floor=1, hidden_per_dim=4, n_iterations=40,
+                                chunk_size=20, n_batches=3, ode_steps=20, threshold=0.2,
+                                block=None, exact_capacity=((4, 2),))
+
+
+def test_patterns_are_nested_and_cues_are_per_candidate():
+  a = lc.repeat_patterns(TINY, 6, 1, 3)
+  b = lc.repeat_patterns(TINY, 6, 1, 5)
+  np.testing.assert_array_equal(a, b[:3])
+  assert set(np.unique(b)) <= {-1.0, 1.0}
+  assert not np.array_equal(lc.repeat_patterns(TINY, 6, 0, 5), b)
+  c = lc.candidate_cues(TINY, b, 6, 1)
+  assert c.shape == (TINY.n_batches, 5, 6)
+  np.testing.assert_array_equal(c, lc.candidate_cues(TINY, b, 6, 1))
+
+
+def test_plan_walks_down_until_a_pass():
+  h = TINY.config_hash()
+  rec = lambda r, n, ok: (lc.sweep.cell_id({"d": 4, "repeat": r, "n_patterns": n, "config": h}),
+                          {"d": 4, "repeat": r, "n_patterns": n, "config": h, "passed": ok})
+  done = dict([rec(0, 5, False), rec(0, 4, True), rec(1, 5, False)])
+  seq = dataclasses.replace(TINY, block=1)
+  assert lc._plan(seq, 4, 5, done) == [(1, 4)]                       # repeat 0 finished at 4
+  every = dataclasses.replace(TINY, block=None)
+  assert lc._plan(every, 4, 5, done) == [(1, 4), (1, 3), (1, 2), (1, 1)]
+  rows = lc.capacities_from_records(seq, [v for _, v in [rec(0, 5, False), rec(0, 4, True), rec(1, 5, False),
+                                                          rec(1, 4, False), rec(1, 3, False), rec(1, 2, False),
+                                                          rec(1, 1, False)]], {4: 5})
+  assert rows == [{"d": 4, "repeat": 0, "capacity": 4}, {"d": 4, "repeat": 1, "capacity": 0}]
+
+
+def test_all_at_once_equals_sequential_and_resumes(tmp_path):
+  exact = lc.exact_capacities(TINY)
+  assert exact == {4: {"capacity": 2, "value": 2.0, "source": "table"}}
+  at_once = lc.run(TINY, str(tmp_path / "once"), exact)
+  seq_cfg = dataclasses.replace(TINY, block=1)
+  sequential = lc.run(seq_cfg, str(tmp_path / "seq"), exact)
+  assert at_once["capacity"] == sequential["capacity"]
+  assert sequential["candidates_trained"] <= at_once["candidates_trained"] == 2 * 4
+  caps = at_once["capacity"]["4"]
+  assert all(0 <= c <= 4 for c in caps)
+  # the candidates both runs trained have the same errors
+  load = lambda d: {(r["repeat"], r["n_patterns"]): r["mean_error"]
+                    for r in lc.sweep.JsonlStore(os.path.join(d, "candidates.jsonl"), lc.ID_FIELDS).load().values()}
+  once, seq = load(str(tmp_path / "once")), load(str(tmp_path / "seq"))
+  for k, v in seq.items():
+    assert once[k] == pytest.approx(v, abs=1e-6)
+  # CSV: exactly the header d,repeat,capacity; load_points; report section
+  path = str(tmp_path / "once" / "learned_capacity.csv")
+  with open(path) as f:
+    assert f.readline().strip() == "d,repeat,capacity"
+  assert lc.load_points(path) == [(4, c) for c in caps]
+  md = lc.report_section(str(tmp_path / "once"))
+  assert "| 4 |" in md and "learned_capacity.png" in md
+  assert os.path.exists(tmp_path / "once" / "learned_capacity.png")
+  # a rerun trains nothing and rewrites the same CSV
+  os.remove(path)
+  again = lc.run(TINY, str(tmp_path / "once"), exact)
+  assert again["rounds_this_run"] == 0 and lc.load_points(path) == [(4, c) for c in caps]
+
+
+def test_exact_capacity_sources(tmp_path):
+  path = tmp_path / "capacity.csv"
+  with open(path, "w") as f:
+    w = csv.writer(f)
+    w.writerow(["model", "d", "capacity", "lower", "upper"])
+    w.writerow(["mhn", 10, 9.0, 1, 2])
+    w.writerow(["diffusion", 10, 5.6, 3.6, 9.5])
+    w.writerow(["diffusion", 12, 8.4, 5, 12])
+  cfg = lc.LearnedCapacityConfig(dims=(10, 12))
+  got = lc.exact_capacities(cfg, str(path))
+  assert got[10]["capacity"] == 6 and got[12]["capacity"] == 8 and got[10]["source"] == "capacity.csv"
+  with pytest.raises(ValueError, match="no exact capacity"):
+    lc.exact_capacities(lc.LearnedCapacityConfig(dims=(10, 14)), str(path))
+  with pytest.raises(ValueError, match="exact_capacity_csv"):
+    lc.exact_capacities(cfg, str(tmp_path / "missing.csv"))
+
+
+def test_load_points_rejects_other_headers(tmp_path):
+  path = tmp_path / "x.csv"
+  path.write_text("d,capacity\n10,5\n")
+  with pytest.raises(ValueError, match="header"):
+    lc.load_points(str(path))
+
+
+def test_bad_settings_name_the_argument():
+  for kw, name in (({"dims": ()}, "dims"), ({"repeats": 0}, "repeats"), ({"block": 0}, "block"),
+                   ({"n_iterations": 0}, "n_iterations"), ({"theta_min": 0.0}, "theta_min"),
+                   ({"theta_max": 1.1}, "theta_max"), ({"hidden_per_dim": 0}, "hidden_per_dim"),
+                   ({"theta": 1.0}, "theta"), ({"exact_capacity": ((10, "a"),)}, "exact_capacity")):
+    with pytest.raises(ValueError, match=name):
+      lc.LearnedCapacityConfig(**kw)
+  with pytest.raises(ValueError, match="preset"):
+    lc.get_preset("huge")

@@ -1,0 +1,90 @@
+"""Memorisation → generalisation: the sample classifier on constructed cases, the exact model, outputs."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from assocmem.experiments import memorisation as mm
+
+
+def test_classifier_on_constructed_cases():
+  rng = np.random.default_rng(0)
+  patterns = np.stack([np.ones(8), -np.ones(8), np.tile([1.0, -1.0], 4)])
+  z1 = np.repeat([1.0, -1.0], 4)                         # a binary state 4 bits from every pattern
+  z2 = np.full(8, 0.05)                                  # a second, distinct non-pattern attractor
+  samples = np.stack([
+      patterns[0] + 0.1 * rng.standard_normal(8),        # memorised
+      patterns[2] + 0.3 * rng.standard_normal(8) / np.sqrt(8),  # memorised
+      z1 + 0.05, z1 - 0.05, z1 + 0.02,                   # one spurious attractor, 3 samples
+      z2, z2 + 0.1,                                      # another, 2 samples
+      3.0 * np.ones(8),                                  # isolated: other
+      np.linspace(-2.0, 2.0, 8),                         # isolated: other
+  ])
+  labels, n_att = mm.classify(samples, patterns, delta_m=1.0, delta_s=1.0)
+  assert labels.tolist() == [mm.MEMORISED] * 2 + [mm.SPURIOUS] * 5 + [mm.OTHER] * 2
+  assert n_att == 2
+  f = mm.fractions(labels)
+  assert f == pytest.approx({"memorised": 2 / 9, "spurious": 5 / 9, "other": 2 / 9})
+  # a sample near a training pattern never counts as spurious, even next to another sample
+  labels, n_att = mm.classify(np.stack([patterns[0], patterns[0] + 0.01]), patterns)
+  assert labels.tolist() == [mm.MEMORISED] * 2 and n_att == 0
+  # radii: just outside δ_m is not memorised; two samples 0.9 apart share an attractor at δ_s = 1
+  far = patterns[0] + np.r_[1.01, np.zeros(7)]
+  assert mm.classify(far[None], patterns)[0].tolist() == [mm.OTHER]
+  pair = np.stack([z2, z2 + np.r_[0.9, np.zeros(7)]])
+  assert mm.classify(pair, patterns, delta_s=1.0)[0].tolist() == [mm.SPURIOUS] * 2
+  assert mm.classify(pair, patterns, delta_s=0.5)[0].tolist() == [mm.OTHER] * 2
+  with pytest.raises(ValueError, match="share d"):
+    mm.classify(samples[:, :4], patterns)
+
+
+TINY = mm.MemorisationConfig(dims=(6,), capacity=((6, 2),), ratios=(8.0,), repeats=2, hidden_per_dim=4,
+                             n_iterations=20, chunk_size=10, n_samples=32, sample_steps=60)
+
+
+@pytest.mark.slow
+def test_exact_model_memorises_at_every_n():
+  for n in (2, 32, 128):
+    res = mm.run_cell(TINY, "exact", 6, n)
+    assert res["memorised"] == [1.0, 1.0], (n, res)
+    assert res["spurious_attractors"] == [0, 0]
+    assert max(res["median_distance_to_pattern"]) < 0.2
+
+
+def test_run_writes_csvs_and_resumes(tmp_path):
+  out = str(tmp_path / "m")
+  s = mm.run(TINY, out)
+  assert TINY.n_grid(6) == [16]                        # 8 × the capacity
+  for name in ("memorisation.csv", "memorisation_exact.csv"):
+    with open(os.path.join(out, name)) as f:
+      lines = f.read().splitlines()
+    assert lines[0] == "d,n_patterns,repeat,memorised,spurious,other"
+    assert len(lines) == 1 + 2
+    for line in lines[1:]:
+      d, n, rep, *fr = line.split(",")
+      assert int(d) == 6 and int(n) == 16 and int(rep) in (0, 1)
+      assert sum(map(float, fr)) == pytest.approx(1.0, abs=1e-3)
+  exact_rows = [r for r in s["table"] if r["model"] == "exact"]
+  assert exact_rows and all(r["memorised"] == 1.0 for r in exact_rows)   # the exact model memorises
+  assert os.path.exists(os.path.join(out, "memorisation.png"))
+  assert "| 6 | 16 |" in mm.report_section(out)
+  again = mm.run(TINY, out)
+  assert again["cells_computed_this_run"] == 0 and again["table"] == s["table"]
+
+
+def test_capacity_table_and_bad_settings(tmp_path):
+  path = tmp_path / "lc.csv"
+  path.write_text("d,repeat,capacity\n10,0,4\n10,1,5\n12,0,7\n")
+  assert mm.capacity_table_from_csv(str(path)) == {10: 4, 12: 7}
+  assert mm.MemorisationConfig(capacity=((10, 4), (12, 8))).n_grid(10) == [2, 4, 8, 16, 32, 64]
+  with pytest.raises(ValueError, match="capacity"):
+    mm.MemorisationConfig(dims=(10, 14))
+  with pytest.raises(ValueError, match="delta_s"):
+    mm.MemorisationConfig(delta_s=0.0)
+  with pytest.raises(ValueError, match="theta_min"):
+    mm.MemorisationConfig(theta_min=0.0)
+  with pytest.raises(ValueError, match="ratios"):
+    mm.MemorisationConfig(ratios=())
