@@ -7,7 +7,7 @@ is never left half-written.
 Multi-host runs (one Python process per host, `jax.distributed`): every process
 runs the same experiment and computes the same results, so only process 0
 (`jax.process_index() == 0`) writes. On the other processes the writers here
-(and `assocmem.sweep.JsonlStore.append`) do nothing: they create no file and no
+(and `assocmem.experiments.sweep.JsonlStore.append`) do nothing: they create no file and no
 directory, and `atomic_open` hands them an in-memory sink that is discarded.
 `is_writer()` tells a caller which case it is in.
 """

@@ -43,7 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import assocmem
-from assocmem import cli, files, mixture
+from assocmem import files, mixture
+from assocmem.experiments import cli
 from assocmem.experiments import capacity, table1
 from benchcases import numpy_ref   # scripts/ is on sys.path when this script runs
 

@@ -18,7 +18,8 @@ import os
 
 from absl import app, flags, logging
 
-from assocmem import cli, files, mixture
+from assocmem import files, mixture
+from assocmem.experiments import cli
 from assocmem.experiments import capacity
 
 FLAGS = flags.FLAGS

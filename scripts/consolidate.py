@@ -20,7 +20,7 @@ from typing import Any
 
 from absl import flags
 
-from assocmem import cli
+from assocmem.experiments import cli
 from assocmem.experiments import consolidation
 from assocmem.experiments.consolidation import config as config_lib
 

@@ -22,7 +22,7 @@ import os
 
 from absl import flags, logging
 
-from assocmem import cli
+from assocmem.experiments import cli
 from assocmem.experiments import learned_capacity as lc
 
 FLAGS = flags.FLAGS

@@ -10,7 +10,8 @@ import os
 
 from absl import flags, logging
 
-from assocmem import cli, files
+from assocmem import files
+from assocmem.experiments import cli
 from assocmem.experiments import report
 
 RESULTS_DIR = flags.DEFINE_string("results_dir", "results", "Directory the experiments wrote to.")

@@ -20,7 +20,8 @@ from typing import Any, Sequence
 
 from absl import flags, logging
 
-from assocmem import cli, files
+from assocmem import files
+from assocmem.experiments import cli
 from assocmem.experiments import table1
 
 CSV_HEADER = "task,n_patterns,diffusion,classic,true"

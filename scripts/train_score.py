@@ -16,7 +16,7 @@ import os
 
 from absl import flags, logging
 
-from assocmem import cli
+from assocmem.experiments import cli
 from assocmem.experiments import figure2b
 
 FLAGS = flags.FLAGS

@@ -14,7 +14,7 @@ import dataclasses
 
 from absl import flags, logging
 
-from assocmem import cli
+from assocmem.experiments import cli
 from assocmem.experiments import trajectories
 
 FLAGS = flags.FLAGS

@@ -1,4 +1,4 @@
-"""The scripts' entry point (`assocmem.cli.run`) and the results writers (`assocmem.files`).
+"""The scripts' entry point (`assocmem.experiments.cli.run`) and the results writers (`assocmem.files`).
 
 `cli.run(main, settings)` turns a ValueError raised while *building the settings*
 into a one-line usage error (exit status 1, no traceback), and lets anything raised
@@ -26,7 +26,7 @@ _PROBE = textwrap.dedent('''
   """Probe script for cli.run."""
   import sys
   from absl import flags
-  from assocmem import cli
+  from assocmem.experiments import cli
 
   flags.DEFINE_string("where", "none", "Which stage raises.")
   FLAGS = flags.FLAGS

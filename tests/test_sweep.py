@@ -1,4 +1,4 @@
-"""Tests of the resumable sweep engine (assocmem.sweep)."""
+"""Tests of the resumable sweep engine (assocmem.experiments.sweep)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import jax
 import numpy as np
 import pytest
 
-from assocmem import sweep
+from assocmem.experiments import sweep
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -101,7 +101,7 @@ def test_adaptive_series_stops_and_shared_cells_run_once(tmp_path):
 _KILL_SCRIPT = textwrap.dedent("""
   import sys, time, json
   import jax
-  from assocmem import sweep
+  from assocmem.experiments import sweep
   sys.path.insert(0, {tests!r})
   from test_sweep import _cell_fn, _series
 

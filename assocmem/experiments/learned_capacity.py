@@ -48,7 +48,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from assocmem import _checks, files, sweep
+from assocmem import _checks, files
+from assocmem.experiments import sweep
 from assocmem.nn.score_mlp import ScoreMLP, learned_score
 from assocmem.samplers import ode_sample
 from assocmem.sde import VPSDE

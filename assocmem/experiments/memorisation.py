@@ -54,7 +54,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from assocmem import _checks, files, sweep
+from assocmem import _checks, files
+from assocmem.experiments import sweep
 from assocmem.bank import make_bank
 from assocmem.experiments import learned_capacity as lc
 from assocmem.nn.score_mlp import ScoreMLP, learned_score

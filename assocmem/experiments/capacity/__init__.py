@@ -16,7 +16,7 @@ Models (App. A):
 The grid over N is adaptive: for each (model, d) it walks a geometric grid (4 points per octave)
 upwards and stops once `patience` consecutive cells have a mean error above `stop_error` (twice the
 threshold). All three models see the same patterns and cues (a cell's key depends on (d, N) only).
-Cells run through `assocmem.sweep` (resumable JSON lines); within a cell the queries are sharded
+Cells run through `assocmem.experiments.sweep` (resumable JSON lines); within a cell the queries are sharded
 over all devices, and the bank's mixture runs in any `assocmem.mixture` mode.
 
 Modules: `config` (settings, presets, grids), `compute` (cells and the sweep), `estimate`

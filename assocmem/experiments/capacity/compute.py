@@ -25,7 +25,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from assocmem import mixture
 from assocmem.bank import PatternBank, make_bank
 from assocmem.energies import hebbian_weights
-from assocmem import sweep
+from assocmem.experiments import sweep
 from assocmem.experiments.capacity.config import (PRESETS, CapacityConfig, d_bucket, n_bucket, n_grid)
 from assocmem.hopfield import classical_retrieve, mhn_retrieve
 from assocmem.metrics import binarize
