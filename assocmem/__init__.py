@@ -11,8 +11,8 @@ from assocmem.energies import (classical_energy, dense_energy, diffusion_energy,
 from assocmem.guards import CheckError, checked
 from assocmem.hopfield import (classical_retrieve, classical_step, dense_flip_gains, dense_retrieve,
                                dense_step, mhn_retrieve, mhn_update)
-from assocmem.memories import (ClassicalHopfield, ExactDiffusion, LearningMemory, Memory,
-                               ModernHopfield)
+from assocmem.memories import (ClassicalHopfield, ExactDiffusion, LearnedDiffusion, LearningMemory,
+                               Memory, ModernHopfield, VAEMemory)
 from assocmem.metrics import binarize, hamming_error, pearson
 from assocmem.mixture import Dense, Sharded, Streaming
 from assocmem.patterns import completion_cue, denoising_cue, random_binary_patterns, uniform_noise

@@ -3,4 +3,5 @@
 from assocmem.memories.base import LearningMemory, Memory
 from assocmem.memories.diffusion import ExactDiffusion
 from assocmem.memories.hopfield import ClassicalHopfield, ModernHopfield
+from assocmem.memories.learned import LearnedDiffusion
 from assocmem.memories.vae import VAEMemory
