@@ -5,7 +5,8 @@
 #   make bench       run the benchmarks (results/benchmarks.json)
 #
 # Overridable: PYTHON, PRESET, RESULTS, DATA_DIR (prepared tfds data for seed 000), PYTEST_ARGS, EXPERIMENTS, e.g.
-#   make test PYTEST_ARGS='-q -n 0 -m "not slow"'
+#   make test-all                      (the slow tests too: paper presets, long training)
+#   make test PYTEST_ARGS='-q -n 0'
 #   make reproduce PRESET=paper
 #
 # PRESET is passed to every experiment script as --preset:
@@ -30,7 +31,7 @@ VENV_STAMP := $(VENV)/.installed
 
 RESULTS     ?= results
 PRESET      ?= quick
-PYTEST_ARGS ?= -q -n 2
+PYTEST_ARGS ?= -q -n 2 -m "not slow"
 
 # One command per line, run in order by `make reproduce`; add a line to add an experiment.
 define EXPERIMENTS
@@ -47,7 +48,7 @@ endef
 REPORT_CMD = $(PY) scripts/report.py --results_dir=$(RESULTS) --out=$(RESULTS)/REPORT.md
 BENCH_CMD  = $(PY) scripts/benchmark.py --out=$(RESULTS)/benchmarks.json
 
-.PHONY: venv .venv test reproduce bench clean distclean
+.PHONY: venv .venv test test-all reproduce bench clean distclean
 
 venv .venv: $(VENV_STAMP)
 
@@ -61,6 +62,10 @@ $(VENV_STAMP): setup.cfg pyproject.toml
 
 test: $(VENV_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+# Everything, the slow paper-preset and long-training tests included.
+test-all: $(VENV_STAMP)
+	$(PY) -m pytest -q -n 2 tests
 
 reproduce: $(VENV_STAMP)
 	mkdir -p $(RESULTS)
