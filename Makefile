@@ -40,7 +40,7 @@ $(PY) scripts/capacity.py --preset=$(PRESET) --out_dir=$(RESULTS)/capacity
 $(PY) scripts/trajectories.py --preset=$(PRESET) --out_dir=$(RESULTS)/trajectories
 $(PY) scripts/landscapes.py --preset=$(PRESET) --out_dir=$(RESULTS)/landscapes
 $(PY) scripts/train_score.py --preset=$(PRESET) --out_dir=$(RESULTS)/figure2b
-$(PY) scripts/learned_capacity.py --preset=$(PRESET) --out_dir=$(RESULTS)/learned_capacity --exact_capacity_csv=$(RESULTS)/capacity/capacity.csv
+$(PY) scripts/learned_capacity.py --preset=$(PRESET) --out_dir=$(RESULTS)/learned_capacity
 $(PY) scripts/memorisation.py --preset=$(PRESET) --out_dir=$(RESULTS)/memorisation --learned_capacity_csv=$(RESULTS)/learned_capacity/learned_capacity.csv
 $(PY) scripts/consolidate.py --preset=$(PRESET) --out_dir=$(RESULTS)/consolidation $(if $(DATA_DIR),--data_dir=$(DATA_DIR),$(if $(filter paper,$(PRESET)),--offline))
 endef

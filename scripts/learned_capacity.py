@@ -8,7 +8,7 @@ Per d and repeat: start at the exact model's capacity + 4, train a score network
 batches of unseen denoising cues of its patterns, lower n by one until the mean Hamming error is
 ≤ 3% (see assocmem/experiments/learned_capacity.py). The exact capacity comes from the preset's
 table (quick), else from --exact_capacity_csv (capacity.csv of scripts/capacity.py), else it is
-computed with the capacity sweep (d = min − 4 … max + 4, cells kept in DIR/exact_capacity).
+computed with the capacity sweep (d = 4 … 20 at the paper's settings, cells kept in DIR/exact_capacity).
 
 Writes DIR/learned_capacity.csv (header d,repeat,capacity), DIR/learned_capacity.json,
 DIR/learned_capacity.png and DIR/candidates.jsonl (one line per trained candidate; a rerun skips

@@ -45,6 +45,19 @@ TINY = mm.MemorisationConfig(dims=(6,), capacity=((6, 2),), ratios=(8.0,), repea
                              n_iterations=20, chunk_size=10, n_samples=32, sample_steps=60)
 
 
+def test_exact_model_memorises_at_eight_times_capacity():
+  res = mm.run_cell(TINY, "exact", 6, 16)
+  assert res["memorised"] == [1.0, 1.0] and res["spurious_attractors"] == [0, 0]
+  assert max(res["median_distance_to_pattern"]) < 0.2
+
+
+def test_csv_text_has_the_header_and_one_row_per_repeat():
+  rec = {"d": 6, "n_patterns": 4, "memorised": [0.5, 1.0], "spurious": [0.25, 0.0], "other": [0.25, 0.0]}
+  lines = mm.csv_text([rec]).splitlines()
+  assert lines == ["d,n_patterns,repeat,memorised,spurious,other", "6,4,0,0.5000,0.2500,0.2500",
+                   "6,4,1,1.0000,0.0000,0.0000"]
+
+
 @pytest.mark.slow
 def test_exact_model_memorises_at_every_n():
   for n in (2, 32, 128):
@@ -54,6 +67,7 @@ def test_exact_model_memorises_at_every_n():
     assert max(res["median_distance_to_pattern"]) < 0.2
 
 
+@pytest.mark.slow
 def test_run_writes_csvs_and_resumes(tmp_path):
   out = str(tmp_path / "m")
   s = mm.run(TINY, out)
