@@ -20,12 +20,21 @@ and zero biases (Keras defaults, not Flax's LeCun-normal). One known difference:
 BatchNorm kernel updates the moving variance with the unbiased (n / (n − 1)) batch variance, Flax
 with the biased one; it changes only the inference-mode statistics, by < 1 %.
 
-Layout is NHWC throughout. The decoder's "nearest UpSampling ×2 → Conv k3 'SAME'" is by default
-computed exactly but faster (`upsample_impl="subpixel"`): one k3 conv on the low-resolution map
-with the four output phases' effective kernels stacked on the output axis, then a depth-to-space
-shuffle (see `upsample_conv_kernel`). The parameters are the plain conv's (3, 3, C_in, C_out) kernel
-either way, so `upsample_impl` can be switched on a trained model; tests check every variant
-against the plain upsample-then-conv.
+Fast exact forms (large VAE; parameters, initial values and the function are those of the plain
+layers, so the forms can be switched on a trained model; tests check each against the plain layer).
+Layout is NHWC throughout (XLA:CPU's native conv layout). On a 2-core CPU they make a training step
+about 1.4-1.6× faster than the plain Flax port (docs in scripts/benchcases/vae.py):
+
+* `upsample_impl="auto"`: "nearest UpSampling ×2 → Conv k3 'SAME'" as a *sub-pixel* conv: one k3
+  conv on the low-resolution map whose 4·C_out outputs are the four output phases' effective
+  kernels, then a depth-to-space shuffle (`upsample_conv_kernel`): same FLOPs, a 4× smaller map, no
+  upsampled copy, and a 4× wider GEMM for the 3-channel output layer. "auto" keeps the plain form on
+  maps smaller than 8×8, where building the phase kernel costs more than it saves.
+* `downsample_impl="space_to_depth"`: the encoder's stride-2 k4 'VALID' convs as stride-1 k2 convs
+  on the 2×2 space-to-depth of their input: XLA:CPU computes the input gradient of a strided conv
+  with an input-dilated conv that has no fast kernel.
+* `fold_first_conv=True`: Dense → reshape → upsample → conv0 is affine in z, so it is evaluated on
+  the L unit vectors and the origin (L + 1 = 21 maps instead of the batch of 32) and combined.
 
     model = ConvVAE(shapes3d_config())
     variables = model.init({"params": k1, "dropout": k2, "sample": k3}, images[:1])
@@ -51,7 +60,7 @@ import numpy as np
 Array = jax.Array
 
 ARCHS = ("large", "small")
-UPSAMPLE_IMPLS = ("plain", "subpixel", "transpose")
+UPSAMPLE_IMPLS = ("auto", "plain", "subpixel", "transpose")
 DOWNSAMPLE_IMPLS = ("plain", "space_to_depth")
 
 
@@ -77,10 +86,16 @@ class VAEConfig:
     leaky_slope: negative slope of LeakyReLU (0.3 = Keras default; 0 = ReLU).
     batch_norm: BatchNorm after each hidden conv (large: True; small: False).
     bn_momentum, bn_epsilon: BatchNorm settings (Keras defaults 0.99, 1e-3).
-    upsample_impl: how the large decoder computes nearest-upsample ×2 + conv 'SAME' (all exact):
-      "plain" (repeat, then conv), "subpixel" (conv on the low-res map with the 4 phase kernels,
-      then depth-to-space; default, fastest on CPU), "transpose" (one stride-2 transposed conv
-      with the 4×4 kernel that equals upsample-then-conv). Non-plain variants need an odd kernel.
+    upsample_impl: how the large decoder computes nearest-upsample ×2 + conv 'SAME' (all exact;
+      one name, or a tuple with one per upsampling layer): "plain" (repeat, then conv),
+      "subpixel" (conv on the low-res map with the 4 phase kernels, then depth-to-space),
+      "transpose" (one input-dilated conv with the 4×4 kernel equal to upsample-then-conv; slow
+      on CPU, kept for comparison), "auto" (default: subpixel on maps of at least 8×8, else
+      plain). Even kernel sizes always use "plain".
+    downsample_impl: how the large encoder computes its stride-2 'VALID' convs (one name or one
+      per layer): "plain" or "space_to_depth" (default; see `DownConv`).
+    fold_first_conv: large decoder: evaluate Dense → conv0 as an affine map of z when the batch
+      exceeds latent_dim + 1 (see `ConvDecoder`); exact.
   """
   image_shape: tuple[int, int, int] = (64, 64, 3)
   latent_dim: int = 20
@@ -96,8 +111,9 @@ class VAEConfig:
   batch_norm: bool = True
   bn_momentum: float = 0.99
   bn_epsilon: float = 1e-3
-  upsample_impl: str | tuple[str, ...] = "subpixel"
+  upsample_impl: str | tuple[str, ...] = "auto"
   downsample_impl: str | tuple[str, ...] = "space_to_depth"
+  fold_first_conv: bool = True
 
   def __post_init__(self):
     shape = tuple(self.image_shape) if isinstance(self.image_shape, (tuple, list)) else None
@@ -226,6 +242,16 @@ def leaky_relu(x: Array, slope: float) -> Array:
   return jnp.where(x >= 0, x, slope * x)
 
 
+def dropout(key: Array, x: Array, rate: float) -> Array:
+  """Inverted dropout (Keras `Dropout` in training): each unit is zeroed with probability `rate`, the
+  rest scaled by 1 / (1 − rate). The keep test compares raw uint32 random bits with
+  round(rate · 2³²), exact to 2⁻³², and skips Flax's bits-to-float conversion (3 ms of a training
+  step on CPU)."""
+  threshold = np.uint32(min(round(rate * 2.0 ** 32), 2 ** 32 - 1))
+  keep = jax.random.bits(key, x.shape, jnp.uint32) >= threshold
+  return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x))
+
+
 def upsample_nearest(x: Array, factor: int = 2) -> Array:
   """(B, H, W, C) -> (B, factor·H, factor·W, C), each pixel repeated (Keras UpSampling2D 'nearest')."""
   return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
@@ -320,7 +346,7 @@ class UpsampleConv(nn.Module):
   """
   features: int
   kernel_size: int = 3
-  impl: str = "subpixel"
+  impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: Array) -> Array:
@@ -328,7 +354,11 @@ class UpsampleConv(nn.Module):
     k = self.kernel_size
     kernel = self.param("kernel", _KERNEL_INIT, (k, k, x.shape[-1], self.features), jnp.float32)
     bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), jnp.float32)
-    impl = self.impl if k % 2 == 1 else "plain"
+    impl = self.impl
+    if impl == "auto":     # measured: on a 4×4 map the phase-kernel build costs more than it saves
+      impl = "subpixel" if x.shape[1] * x.shape[2] >= 64 else "plain"
+    if k % 2 == 0:
+      impl = "plain"
     if impl == "transpose" and k != 3:
       impl = "subpixel"
     if impl == "plain":
@@ -411,7 +441,8 @@ class ConvEncoder(nn.Module):
   def __call__(self, x: Array, train: bool = False) -> tuple[Array, Array]:
     cfg = self.config
     x = _check_images("images", x, cfg.image_shape)
-    x = nn.Dropout(cfg.dropout_rate, deterministic=not train)(x)
+    if train and cfg.dropout_rate > 0:
+      x = dropout(self.make_rng("dropout"), x, cfg.dropout_rate)
     padding = "VALID" if cfg.arch == "large" else "SAME"
     for i, f in enumerate(cfg.encoder_filters):
       x = DownConv(f, cfg.encoder_kernel, padding, _impl(cfg.downsample_impl, i), name=f"conv{i}")(x)
@@ -437,7 +468,13 @@ def _norm(cfg: VAEConfig, x: Array, train: bool, name: str) -> Array:
 
 
 class ConvDecoder(nn.Module):
-  """p(x|z) of §A.2.1: latents (B, L) -> images (B, H, W, C) in (0, 1) (sigmoid output)."""
+  """p(x|z) of §A.2.1: latents (B, L) -> images (B, H, W, C) in (0, 1) (sigmoid output).
+
+  With `fold_first_conv` and B > L + 1 the large decoder computes its first block's pre-BatchNorm
+  output conv0(upsample(reshape(Dense(z)))) as z @ (C[:L] − C[L]) + C[L], where C = conv0(upsample(
+  reshape(Dense([I_L; 0])))) is the same affine map applied to the L unit vectors and the origin:
+  the same function and parameters, with the conv run on L + 1 maps instead of B.
+  """
   config: VAEConfig
 
   @nn.compact
@@ -452,16 +489,27 @@ class ConvDecoder(nn.Module):
     k = cfg.decoder_kernel
     out_channels = cfg.image_shape[2]
     n = len(cfg.decoder_filters)
-    x = nn.Dense(h * w * c, kernel_init=_KERNEL_INIT, name="dense")(z)
+    dense = nn.Dense(h * w * c, kernel_init=_KERNEL_INIT, name="dense")
     if cfg.arch == "large":
-      x = x.reshape(z.shape[0], h, w, c)                 # Dense 4096 -> Reshape (4, 4, 256)
+      b, latent = z.shape
+      conv0 = UpsampleConv(cfg.decoder_filters[0], k, _impl(cfg.upsample_impl, 0), name="conv0")
+      if cfg.fold_first_conv and b > latent + 1:
+        # Dense -> reshape -> upsample -> conv0 is affine in z: run it on the L unit vectors and the
+        # origin (L + 1 "images" instead of B) and combine: exact, and cheaper when B > L + 1.
+        basis = jnp.concatenate([jnp.eye(latent, dtype=z.dtype), jnp.zeros((1, latent), z.dtype)])
+        cols = conv0(dense(basis).reshape(latent + 1, h, w, c))        # (L + 1, 2h, 2w, F0)
+        origin = cols[latent]
+        x = (z @ (cols[:latent] - origin).reshape(latent, -1)).reshape((b,) + origin.shape) + origin
+      else:
+        x = conv0(dense(z).reshape(b, h, w, c))          # Dense 4096 -> Reshape (4, 4, 256) -> conv
       for i, f in enumerate(cfg.decoder_filters):
-        x = UpsampleConv(f, k, _impl(cfg.upsample_impl, i), name=f"conv{i}")(x)
+        if i > 0:
+          x = UpsampleConv(f, k, _impl(cfg.upsample_impl, i), name=f"conv{i}")(x)
         x = _norm(cfg, x, train, f"bn{i}")
         x = leaky_relu(x, cfg.leaky_slope)
       x = UpsampleConv(out_channels, k, _impl(cfg.upsample_impl, n), name=f"conv{n}")(x)
     else:
-      x = jax.nn.relu(x).reshape(z.shape[0], h, w, c)
+      x = jax.nn.relu(dense(z)).reshape(z.shape[0], h, w, c)
       for i, f in enumerate(cfg.decoder_filters):
         x = nn.ConvTranspose(f, (k, k), strides=(2, 2), padding="SAME", kernel_init=_KERNEL_INIT,
                              name=f"conv{i}")(x)

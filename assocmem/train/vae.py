@@ -10,12 +10,16 @@ The loss and the schedule are the authors' (ellie-as/generative-memory, TF/Keras
   epoch's mean training loss with patience 3 (Keras `EarlyStopping(monitor="loss", patience=3)`);
 * an `on_epoch_begin` hook (the authors record a latent-decoding score at the start of each epoch).
 
-`fit_vae` runs one jit call per epoch: the epoch's full batches are a `lax.scan` of `train_step`'s
-body over a (n_batches, batch) index array that gathers the batches from the on-device data, so
-no Python runs between steps. With `checkpoint_dir` it saves the `TrainState` with orbax after
-every epoch (and the epoch history as JSON beside it) and resumes from there: every random draw
-(shuffle, dropout, z samples) is derived from `TrainState.rng` and the step counter, so an
-interrupted run that resumes ends with bitwise the same parameters as an uninterrupted one.
+On GPU/TPU `fit_vae` copies the data to the device once and runs a whole epoch as one jit call:
+a `lax.scan` over a (steps, batch) index array that gathers each batch on the device
+(`train_steps`). On CPU each step is its own `train_step` call on a batch gathered on the host:
+XLA:CPU runs convolution gradients inside a while loop 8-35× slower (measured; see
+`train_steps`), and with a ~0.13 s step the per-call overhead is negligible.
+
+With `checkpoint_dir` it saves the `TrainState` with orbax after every epoch (and the epoch history
+as JSON beside it) and resumes from there: every random draw (shuffle, dropout, z samples) is
+derived from `TrainState.rng` and the step counter, so an interrupted run that resumes ends with
+bitwise the same parameters as an uninterrupted one.
 
     model = ConvVAE(shapes3d_config())
     result = fit_vae(model, images, jax.random.PRNGKey(0), checkpoint_dir="/tmp/vae")
@@ -44,7 +48,7 @@ import numpy as np
 import optax
 
 from assocmem import files
-from assocmem.nn.vae import ConvVAE, kl_divergence
+from assocmem.nn.vae import ConvVAE, kl_divergence, reparameterize
 from assocmem.train.checkpoint import Checkpointer
 
 Array = jax.Array
@@ -158,14 +162,18 @@ def create_train_state(model: ConvVAE, key: Array, config: TrainConfig = TrainCo
   _check_model(model)
   init_key, run_key = jax.random.split(_raw_key(key))
   k_params, k_drop, k_sample = jax.random.split(init_key, 3)
-  dummy = jnp.zeros((1,) + model.config.image_shape, jnp.float32)
-  variables = jax.jit(functools.partial(model.init, train=False))(
-      {"params": k_params, "dropout": k_drop, "sample": k_sample}, dummy)
+  variables = _init_variables(k_params, k_drop, k_sample, model=model)
   params = variables["params"]
   batch_stats = variables.get("batch_stats", {})
   opt_state = make_optimizer(config).init(params)
   return TrainState(params=params, batch_stats=batch_stats, opt_state=opt_state,
                     step=jnp.zeros((), jnp.int32), rng=run_key)
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _init_variables(k_params: Array, k_drop: Array, k_sample: Array, *, model: ConvVAE) -> PyTree:
+  dummy = jnp.zeros((1,) + model.config.image_shape, jnp.float32)
+  return model.init({"params": k_params, "dropout": k_drop, "sample": k_sample}, dummy)
 
 
 def _check_model(model: Any) -> None:
@@ -210,7 +218,7 @@ def vae_loss(images: Array, reconstruction: Array, mean: Array, logvar: Array,
 
 def _step(state: TrainState, images: Array, model: ConvVAE, config: TrainConfig
           ) -> tuple[TrainState, dict[str, Array]]:
-  """One Adam step on one batch (traced inside `train_step` and the epoch scan)."""
+  """One Adam (amsgrad) step of the §A.2.1 loss on one batch (traced by `train_step`, `train_steps`)."""
   k_drop, k_sample = jax.random.split(jax.random.fold_in(state.rng, state.step))
 
   def loss_fn(params):
@@ -232,8 +240,11 @@ def _step(state: TrainState, images: Array, model: ConvVAE, config: TrainConfig
 @functools.partial(jax.jit, static_argnames=("model", "config"))
 def train_step(state: TrainState, images: Array, *, model: ConvVAE,
                config: TrainConfig = TrainConfig()) -> tuple[TrainState, dict[str, Array]]:
-  """One jitted training step on `images` (B, H, W, C): returns the new state and the batch's
-  {"loss", "reconstruction", "kl"} (dropout and z samples from `fold_in(state.rng, state.step)`)."""
+  """One jitted training step (§A.2.1 loss, amsgrad) on `images` (B, H, W, C).
+
+  Returns the new state and the batch's {"loss", "reconstruction", "kl"}; dropout and the z
+  sample use `fold_in(state.rng, state.step)`, so the step is a pure function of its inputs.
+  """
   _check_images_static("images", images, model)
   return _step(state, images, model, config)
 
@@ -246,8 +257,10 @@ def train_steps(state: TrainState, data: Array, batch_indices: Array, *, model: 
 
   Step s trains on `data[batch_indices[s]]` (gathered on the device); equals S calls of
   `train_step` up to rounding. A `lax.scan`, or with `unroll=True` the same steps as straight-line
-  code: XLA:CPU computes convolution gradients inside a while loop with a naive kernel (8-35×
-  slower; it canonicalises them only outside loops), so on CPU unroll, and keep S small.
+  code (a Python loop in the trace). On CPU unroll: XLA:CPU rewrites convolution gradients into
+  its fast canonical form only outside while loops, so inside a scan they run 8-35× slower (and a
+  length-1 scan, even with `lax.scan(unroll=True)`, still lowers to a loop). Keep S small there:
+  one step per call measured fastest.
   Returns the state and each step's metrics, stacked (S,).
   """
   _check_images_static("data", data, model)
@@ -257,7 +270,13 @@ def train_steps(state: TrainState, data: Array, batch_indices: Array, *, model: 
   def body(st, idx):
     return _step(st, jnp.take(data, idx, axis=0), model, config)
 
-  return jax.lax.scan(body, state, batch_indices, unroll=True if unroll else 1)
+  if not unroll:
+    return jax.lax.scan(body, state, batch_indices)
+  metrics = []
+  for s in range(batch_indices.shape[0]):
+    state, m = body(state, batch_indices[s])
+    metrics.append(m)
+  return state, jax.tree.map(lambda *v: jnp.stack(v), *metrics)
 
 
 def _check_images_static(name: str, x: Any, model: ConvVAE) -> None:
@@ -276,10 +295,7 @@ def _infer(variables: PyTree, images: Array, key: Array | None, *, model: ConvVA
   mean, logvar = model.apply(variables, images, method=ConvVAE.encode)
   if what == "encode":
     return mean, logvar
-  if key is None:
-    z = mean
-  else:
-    z = mean + jnp.exp(0.5 * logvar) * jax.random.normal(key, mean.shape, mean.dtype)
+  z = mean if key is None else reparameterize(key, mean, logvar)
   recon = model.apply(variables, z, method=ConvVAE.decode)
   if what == "reconstruct":
     return recon
@@ -452,13 +468,14 @@ def fit_vae(model: ConvVAE, data: Any, key: Array, *, config: TrainConfig = Trai
   """Trains `model` on in-memory images as the authors' Keras `fit` does (§A.2.1).
 
   Each epoch: a shuffle from `fold_in(fold_in(state.rng, 0x5EED), state.step)`, the full batches in
-  one jit call (`train_steps`), the last partial batch (if any, unless `drop_remainder`) in one
-  `train_step`; the epoch loss is the mean of the batch losses (Keras' `Mean` tracker). Early stopping
-  is Keras' (`early_stop_epoch`). Logs epoch, loss and ETA with absl.logging.
+  jit calls of `config.steps_per_call` steps (`train_steps`), the last partial batch (if any, unless
+  `drop_remainder`) in one `train_step`; the epoch loss is the mean of the batch losses (Keras'
+  `Mean` tracker). Early stopping is Keras' (`early_stop_epoch`). Logs epoch, loss, images/s and
+  ETA with absl.logging.
 
   Args:
     model: the VAE.
-    data: (N, H, W, C) images in [0, 1] (NumPy or JAX); copied to the device once.
+    data: (N, H, W, C) images in [0, 1] (NumPy or JAX).
     key: PRNG key for `create_train_state` (ignored when `state` is given or a checkpoint is found).
     config: training settings.
     state: continue from this state instead of initialising one.
@@ -500,9 +517,12 @@ def fit_vae(model: ConvVAE, data: Any, key: Array, *, config: TrainConfig = Trai
                      int(state.step))
 
     stop = early_stop_epoch([h["loss"] for h in history], config.patience)
-    data_dev = jax.device_put(x)
     on_cpu = jax.default_backend() == "cpu"
     per_call = config.steps_per_call or (1 if on_cpu else None)     # None: the whole epoch
+    # One step per call: the batch is gathered on the host (XLA:CPU's gather is slow and the step
+    # is dispatched asynchronously, so the copy overlaps the previous step). Otherwise the data go
+    # to the device once and `train_steps` gathers there.
+    data_dev = None if per_call == 1 else jax.device_put(x)
     epoch_times: list[float] = []
     epoch = len(history)
     while stop is None and epoch < config.epochs:
@@ -515,13 +535,18 @@ def fit_vae(model: ConvVAE, data: Any, key: Array, *, config: TrainConfig = Trai
       shuffle_key = jax.random.fold_in(jax.random.fold_in(state.rng, _SHUFFLE_SALT), state.step)
       full, rest = epoch_batches(shuffle_key, n, config.batch_size, config.drop_remainder)
       metrics = []
-      for i in range(0, full.shape[0], per_call or full.shape[0]):
-        state, m = train_steps(state, data_dev, jnp.asarray(full[i:i + (per_call or full.shape[0])]),
-                               model=model, config=config, unroll=on_cpu)
-        metrics.append(m)
+      if per_call == 1:
+        for batch in full:
+          state, m = train_step(state, x[batch], model=model, config=config)
+          metrics.append(jax.tree.map(lambda v: v[None], m))
+      else:
+        chunk = per_call or full.shape[0]
+        for i in range(0, full.shape[0], chunk):
+          state, m = train_steps(state, data_dev, jnp.asarray(full[i:i + chunk]), model=model,
+                                 config=config, unroll=on_cpu)
+          metrics.append(m)
       if rest is not None:
-        state, m = train_step(state, jnp.take(data_dev, jnp.asarray(rest), axis=0),
-                              model=model, config=config)
+        state, m = train_step(state, x[rest], model=model, config=config)
         metrics.append(jax.tree.map(lambda v: v[None], m))
       metrics = {k: np.concatenate([np.asarray(m[k]) for m in metrics]) for k in metrics[0]}
       seconds = time.perf_counter() - start
