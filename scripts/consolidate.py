@@ -47,12 +47,13 @@ flags.DEFINE_integer("diffusion_steps", None, "Euler–Maruyama steps of the dif
 flags.DEFINE_float("beta", None, "Hopfield inverse temperature (scaled by 1/sqrt(d) unless --noscale_by_sqrt_d).")
 flags.DEFINE_bool("scale_by_sqrt_d", None, "Scale the Hopfield similarities by 1/sqrt(d).")
 flags.DEFINE_bool("incremental", None, "Store one write per image into an empty bank.")
-flags.DEFINE_enum("loop", None, ["auto", "steps", "scan"], "VAE training loop.")
+flags.DEFINE_integer("steps_per_call", None, "VAE training steps per jit call (default: 1 on CPU, "
+                     "an epoch on GPU/TPU).")
 flags.DEFINE_integer("seed", None, "PRNG seed of the run.")
 flags.DEFINE_bool("analysis", True, "Run the after-consolidation analyses and their figures.")
 
 _OVERRIDES = ("mode", "data_dir", "dataset", "vae", "n_stored", "n_replays", "epochs", "chunk_size",
-              "replay_batch", "diffusion_steps", "beta", "scale_by_sqrt_d", "incremental", "loop", "seed")
+              "replay_batch", "diffusion_steps", "beta", "scale_by_sqrt_d", "incremental", "steps_per_call", "seed")
 DEFAULT_SOURCES = {"quick": ("mhn", "diffusion"), "paper": ("mhn",)}
 
 

@@ -1,8 +1,8 @@
-"""The conv VAE as a memory (seed 000 §A.2.1): protocol, layouts and ranges, the per-step loop.
+"""The conv VAE as a memory (seed 000 §A.2.1): protocol, layouts and ranges, training and resume.
 
 `VAEMemory` must stand in for any memory of the protocol (`LearningMemory`), keep the layout and
-range of its inputs, and its per-step training loop must train as `fit_vae` does (same random
-draws, so the same parameters up to float32 rounding) and resume from its checkpoints exactly.
+range of its inputs, train the same whatever the steps per jit call (same random draws, so the same
+parameters up to float32 rounding), and resume from its checkpoints exactly.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from assocmem.memories import base
-from assocmem.memories.vae import VAEMemory, fit, fit_vae_stepwise, init_state, resolve_loop
+from assocmem.memories.vae import VAEMemory
 from assocmem.nn.vae import ConvVAE, VAEConfig
 from assocmem.train import vae as train_vae
 from conftest import tree_allclose
@@ -32,7 +32,8 @@ def _images(n: int = 40, seed: int = 0) -> np.ndarray:
 
 
 def _memory(**kw) -> VAEMemory:
-  train = train_vae.TrainConfig(epochs=kw.pop("epochs", 2), batch_size=16, patience=None)
+  train = kw.pop("train", None) or train_vae.TrainConfig(epochs=kw.pop("epochs", 2), batch_size=16,
+                                                         patience=None)
   return VAEMemory(config=TINY, train=train, batch_size=kw.pop("batch_size", 32), **kw)
 
 
@@ -87,22 +88,13 @@ def test_fit_lowers_the_training_loss(trained):
   assert result.history[-1]["loss"] < result.history[0]["loss"]
 
 
-@pytest.mark.slow     # two compilations of the initialiser (~10 s here)
-def test_init_state_equals_create_train_state():
+@pytest.mark.slow     # compiles a two-step call (~15 s here)
+def test_steps_per_call_do_not_change_the_training():
   model = ConvVAE(TINY)
-  cfg = train_vae.TrainConfig(epochs=7, batch_size=16)
-  a = init_state(model, jax.random.PRNGKey(11), cfg)
-  b = train_vae.create_train_state(model, jax.random.PRNGKey(11), cfg)
-  assert tree_allclose(a, b, rtol=0, atol=0)
-
-
-@pytest.mark.slow     # compiles fit_vae's epoch scan (~15 s here)
-def test_stepwise_loop_equals_fit_vae():
-  model = ConvVAE(TINY)
-  cfg = train_vae.TrainConfig(epochs=2, batch_size=16, patience=None)
   data = _images(32)
-  a = fit_vae_stepwise(model, data, jax.random.PRNGKey(3), config=cfg)
-  b = train_vae.fit_vae(model, data, jax.random.PRNGKey(3), config=cfg)
+  runs = [train_vae.fit_vae(model, data, jax.random.PRNGKey(3), config=train_vae.TrainConfig(
+      epochs=2, batch_size=16, patience=None, steps_per_call=k)) for k in (1, 2)]
+  a, b = runs
   assert int(a.state.step) == int(b.state.step) == 4
   assert tree_allclose(a.state.params, b.state.params, rtol=1e-4, atol=1e-5)
   assert tree_allclose(a.state.batch_stats, b.state.batch_stats, rtol=1e-4, atol=1e-5)
@@ -110,17 +102,15 @@ def test_stepwise_loop_equals_fit_vae():
 
 
 @pytest.mark.slow     # three runs with orbax checkpoints; tests/test_consolidation.py resumes end to end
-def test_stepwise_loop_resumes_exactly(tmp_path):
-  model = ConvVAE(TINY)
-  data = _images(40)             # 2 full batches of 16 and a partial one of 8 per epoch
+def test_memory_fit_resumes_exactly(tmp_path):
+  data = _images(40).reshape(40, -1)       # 2 full batches of 16 and a partial one of 8 per epoch
   calls = []
-  cfg2 = train_vae.TrainConfig(epochs=2, batch_size=16, patience=None)
-  cfg3 = train_vae.TrainConfig(epochs=3, batch_size=16, patience=None)
-  fit(model, data, jax.random.PRNGKey(5), config=cfg2, checkpoint_dir=str(tmp_path / "a"), loop="steps",
-      on_epoch_begin=lambda e, s: calls.append(e) or {"e": e})
-  resumed = fit(model, data, jax.random.PRNGKey(5), config=cfg3, checkpoint_dir=str(tmp_path / "a"),
-                loop="steps", on_epoch_begin=lambda e, s: calls.append(e) or {"e": e})
-  straight = fit(model, data, jax.random.PRNGKey(5), config=cfg3, loop="steps")
+  cb = lambda e, s: calls.append(e) or {"e": e}
+  two, three = (_memory(train=train_vae.TrainConfig(epochs=e, batch_size=16, patience=None)) for e in (2, 3))
+  two.fit_result(jax.random.PRNGKey(5), data, checkpoint_dir=str(tmp_path / "a"), on_epoch_begin=cb)
+  resumed = three.fit_result(jax.random.PRNGKey(5), data, checkpoint_dir=str(tmp_path / "a"),
+                             on_epoch_begin=cb)
+  straight = three.fit_result(jax.random.PRNGKey(5), data)
   assert calls == [0, 1, 2]                      # restored epochs are not recomputed
   assert resumed.resumed_from_epoch == 2
   assert [h["callback"]["e"] for h in resumed.history] == [0, 1, 2]
@@ -138,9 +128,7 @@ def test_bad_input_names_the_argument(trained):
     mem.recall(state, 2.0 * data[:2] - 1.0)
   with pytest.raises(ValueError, match="data_range"):
     _memory(data_range="bytes")
-  with pytest.raises(ValueError, match="loop"):
-    _memory(loop="fast")
-  with pytest.raises(ValueError, match="loop"):
-    resolve_loop("fast")
+  with pytest.raises(ValueError, match="steps_per_call"):
+    _memory(train=train_vae.TrainConfig(steps_per_call=0))
   with pytest.raises(ValueError, match="unknown keyword"):
     mem.fit(jax.random.PRNGKey(0), data, epochs=3)

@@ -237,6 +237,17 @@ def _step(state: TrainState, images: Array, model: ConvVAE, config: TrainConfig
                        step=state.step + 1), metrics
 
 
+def step_config(config: TrainConfig) -> TrainConfig:
+  """The settings one step reads (optimizer and KL weight), the schedule's fields at their defaults.
+
+  `train_step` and `train_steps` take the config as a static argument; `fit_vae` passes this one,
+  so runs that differ only in epochs, patience, batch size or steps per call share one compilation
+  (a resumed run that asks for more epochs, say).
+  """
+  return TrainConfig(learning_rate=config.learning_rate, kl_weight=config.kl_weight,
+                     amsgrad=config.amsgrad, adam_eps=config.adam_eps)
+
+
 @functools.partial(jax.jit, static_argnames=("model", "config"))
 def train_step(state: TrainState, images: Array, *, model: ConvVAE,
                config: TrainConfig = TrainConfig()) -> tuple[TrainState, dict[str, Array]]:
@@ -517,6 +528,7 @@ def fit_vae(model: ConvVAE, data: Any, key: Array, *, config: TrainConfig = Trai
                      int(state.step))
 
     stop = early_stop_epoch([h["loss"] for h in history], config.patience)
+    sc = step_config(config)
     on_cpu = jax.default_backend() == "cpu"
     per_call = config.steps_per_call or (1 if on_cpu else None)     # None: the whole epoch
     # One step per call: the batch is gathered on the host (XLA:CPU's gather is slow and the step
@@ -537,16 +549,16 @@ def fit_vae(model: ConvVAE, data: Any, key: Array, *, config: TrainConfig = Trai
       metrics = []
       if per_call == 1:
         for batch in full:
-          state, m = train_step(state, x[batch], model=model, config=config)
+          state, m = train_step(state, x[batch], model=model, config=sc)
           metrics.append(jax.tree.map(lambda v: v[None], m))
       else:
         chunk = per_call or full.shape[0]
         for i in range(0, full.shape[0], chunk):
           state, m = train_steps(state, data_dev, jnp.asarray(full[i:i + chunk]), model=model,
-                                 config=config, unroll=on_cpu)
+                                 config=sc, unroll=on_cpu)
           metrics.append(m)
       if rest is not None:
-        state, m = train_step(state, x[rest], model=model, config=config)
+        state, m = train_step(state, x[rest], model=model, config=sc)
         metrics.append(jax.tree.map(lambda v: v[None], m))
       metrics = {k: np.concatenate([np.asarray(m[k]) for m in metrics]) for k in metrics[0]}
       seconds = time.perf_counter() - start

@@ -40,7 +40,6 @@ from typing import Any, Callable
 
 from assocmem import _checks
 from assocmem.data import KNOWN_DATASETS
-from assocmem.memories.vae import LOOPS
 from assocmem.nn.vae import VAEConfig, mnist_config, shapes3d_config
 
 SOURCES: tuple[str, ...] = ("mhn", "diffusion")
@@ -75,7 +74,7 @@ VAE_ARCHS: dict[str, Callable[..., VAEConfig]] = {
 
 # Settings that do not change what a run computes up to its last epoch: a finished or interrupted
 # run may be continued with other values of these (more epochs, other analyses).
-RESUMABLE_FIELDS = ("epochs", "patience", "loop", "n_recall", "recall_noise_fractions",
+RESUMABLE_FIELDS = ("epochs", "patience", "steps_per_call", "n_recall", "recall_noise_fractions",
                     "partial_fraction", "few_shot_sizes", "embedding", "n_embed", "n_imagine",
                     "data_dir")
 
@@ -107,7 +106,8 @@ class ConsolidationConfig:
     vae: VAE architecture, a key of `VAE_ARCHS` ("large", "small", "compact").
     latent_dim: latent units.
     epochs, patience, batch_size, learning_rate, kl_weight: VAE training (§A.2.1).
-    loop: VAE training loop, "auto" | "steps" | "scan" (`assocmem.memories.vae`).
+    steps_per_call: VAE training steps per jit call (`assocmem.train.vae.TrainConfig`; None: 1 on
+      CPU, a whole epoch on GPU/TPU).
     n_eval: stored originals on which the per-epoch reconstruction and noisy-recall errors are
       measured (the first n_eval; None: all n_stored).
     noise_fraction: the per-epoch noisy cues: this fraction of pixel values set to 0 (the
@@ -147,7 +147,7 @@ class ConsolidationConfig:
   batch_size: int = 32
   learning_rate: float = 1e-3
   kl_weight: float = 1.0
-  loop: str = "auto"
+  steps_per_call: int | None = None
   n_eval: int | None = 2000
   noise_fraction: float = 0.1
   decode_fit: int = 200
@@ -196,7 +196,8 @@ class ConsolidationConfig:
     _checks.check_setting("kl_weight", self.kl_weight, "finite")
     if self.kl_weight < 0:
       raise ValueError(f"kl_weight must be >= 0, got {self.kl_weight}")
-    _checks.check_choice("loop", self.loop, LOOPS)
+    if self.steps_per_call is not None:
+      _checks.check_int("steps_per_call", self.steps_per_call)
     _checks.check_open_unit("noise_fraction", self.noise_fraction)
     _checks.check_open_unit("partial_fraction", self.partial_fraction)
     fractions = tuple(self.recall_noise_fractions)

@@ -114,8 +114,8 @@ def make_student(config: ConsolidationConfig) -> VAEMemory:
   """The neocortex: a `VAEMemory` with the configuration's network and §A.2.1 training settings."""
   train = train_vae.TrainConfig(learning_rate=config.learning_rate, batch_size=config.batch_size,
                                 epochs=config.epochs, patience=config.patience,
-                                kl_weight=config.kl_weight)
-  return VAEMemory(config=config.vae_config(), train=train, data_range="unit", loop=config.loop)
+                                kl_weight=config.kl_weight, steps_per_call=config.steps_per_call)
+  return VAEMemory(config=config.vae_config(), train=train, data_range="unit")
 
 
 def epoch_metrics(student: VAEMemory, state: train_vae.TrainState, prepared: Prepared,
