@@ -29,9 +29,10 @@ flags.DEFINE_enum("preset", "quick", list(consolidation.PRESETS),
                   "quick: offline MNIST digits, small sizes (a few minutes on 2 CPU cores); "
                   "paper: the issue's settings on real Shapes3D (needs --data_dir).")
 flags.DEFINE_string("out_dir", "results/consolidation", "Output directory (resumed if it holds this run).")
-flags.DEFINE_enum("replay_source", None, ["mhn", "diffusion", "all"],
-                  "Replay source (teacher): the modern Hopfield network, exact diffusion, or both side by "
-                  "side; default: both for quick, mhn for paper.")
+flags.DEFINE_enum("replay_source", None, ["mhn", "diffusion", "learned", "all"],
+                  "Replay source (teacher): the modern Hopfield network, exact diffusion, learned diffusion "
+                  "(a score network trained on the stored images), or all side by side; default: mhn and "
+                  "diffusion for quick, mhn for paper.")
 flags.DEFINE_enum("mode", None, list(config_lib.MODES),
                   "How retrieval runs over the bank; default: the preset's (streaming).")
 flags.DEFINE_string("data_dir", None, "Prepared tfds directory (ArrayRecord); none: the offline data.")
@@ -44,6 +45,8 @@ flags.DEFINE_integer("epochs", None, "Maximum VAE epochs (may be raised when res
 flags.DEFINE_integer("chunk_size", None, "Bank slots per streaming chunk.")
 flags.DEFINE_integer("replay_batch", None, "Replays per jitted call.")
 flags.DEFINE_integer("diffusion_steps", None, "Euler–Maruyama steps of the diffusion replays.")
+flags.DEFINE_integer("learned_hidden", None, "Hidden width of the learned-diffusion source's ScoreMLP.")
+flags.DEFINE_integer("learned_iterations", None, "Adam steps of the learned-diffusion source (Eq. 27).")
 flags.DEFINE_float("beta", None, "Hopfield inverse temperature (scaled by 1/sqrt(d) unless --noscale_by_sqrt_d).")
 flags.DEFINE_bool("scale_by_sqrt_d", None, "Scale the Hopfield similarities by 1/sqrt(d).")
 flags.DEFINE_bool("incremental", None, "Store one write per image into an empty bank.")
@@ -53,7 +56,8 @@ flags.DEFINE_integer("seed", None, "PRNG seed of the run.")
 flags.DEFINE_bool("analysis", True, "Run the after-consolidation analyses and their figures.")
 
 _OVERRIDES = ("mode", "data_dir", "dataset", "vae", "n_stored", "n_replays", "epochs", "chunk_size",
-              "replay_batch", "diffusion_steps", "beta", "scale_by_sqrt_d", "incremental", "steps_per_call", "seed")
+              "replay_batch", "diffusion_steps", "learned_hidden", "learned_iterations", "beta",
+              "scale_by_sqrt_d", "incremental", "steps_per_call", "seed")
 DEFAULT_SOURCES = {"quick": ("mhn", "diffusion"), "paper": ("mhn",)}
 
 

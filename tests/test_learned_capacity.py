@@ -105,3 +105,23 @@ def test_bad_settings_name_the_argument():
       lc.LearnedCapacityConfig(**kw)
   with pytest.raises(ValueError, match="preset"):
     lc.get_preset("huge")
+
+
+def test_figure3b_gets_the_learned_points_as_black_dots(tmp_path):
+  from assocmem.experiments import capacity, report
+  cap_dir = tmp_path / "capacity"
+  cap_dir.mkdir()
+  rows = [{"model": m, "d": d, "capacity": c, "lower": 0.8 * c, "upper": 1.2 * c, "raw_capacity": c}
+          for m in ("mhn", "diffusion") for d, c in ((10, 4.0), (12, 8.0))]
+  capacity.write_capacity_csv([{**r, "raw_lower": r["lower"], "raw_upper": r["upper"]} for r in rows],
+                              str(cap_dir))
+  back = capacity.read_capacity_rows(str(cap_dir))
+  assert [(r["model"], r["d"], r["capacity"], r["raw_capacity"]) for r in back] == \
+      [(r["model"], r["d"], r["capacity"], r["raw_capacity"]) for r in rows]
+  learned = tmp_path / "learned_capacity.csv"
+  lc.write_csv([{"d": 10, "repeat": 0, "capacity": 3}, {"d": 12, "repeat": 0, "capacity": 6}], str(learned))
+  with_dots = report.draw_figure3b_with_learned(str(cap_dir), str(learned))
+  plain = capacity.plot_capacity(back, ("mhn", "diffusion"), 0.03, str(tmp_path / "plain.png"))
+  assert open(with_dots, "rb").read() != open(plain, "rb").read()
+  section = capacity.capacity_report_section(str(cap_dir), str(tmp_path))
+  assert "capacity/fig3b_capacity_learned.png" in section

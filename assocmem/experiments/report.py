@@ -47,7 +47,25 @@ def _capacity_section(results_dir: str) -> str:
   if not os.path.exists(os.path.join(out_dir, "capacity.csv")):
     return "## Seed 002, capacity (Figure 3)\n\nNot run (no `capacity/capacity.csv`).\n"
   from assocmem.experiments import capacity  # pylint: disable=import-outside-toplevel
+  learned_csv = os.path.join(results_dir, "learned_capacity", "learned_capacity.csv")
+  if os.path.exists(learned_csv):
+    draw_figure3b_with_learned(out_dir, learned_csv)
   return capacity.capacity_report_section(out_dir)
+
+
+def draw_figure3b_with_learned(capacity_dir: str, learned_csv: str) -> str:
+  """DIR/fig3b_capacity_learned.png: Figure 3b (exact curves of DIR/capacity.csv) with the learned
+  model's capacities of `learned_csv` (learned_capacity.csv) as black dots (seed 002, App. A)."""
+  from assocmem.experiments import capacity, learned_capacity  # pylint: disable=import-outside-toplevel
+  rows = capacity.read_capacity_rows(capacity_dir)
+  models = [m for m in capacity.MODELS if any(r["model"] == m for r in rows)]
+  threshold = 0.03
+  summary_path = os.path.join(capacity_dir, "summary.json")
+  if os.path.exists(summary_path):
+    with open(summary_path) as f:
+      threshold = json.load(f).get("config", {}).get("threshold", threshold)
+  return capacity.plot_capacity(rows, models, threshold, os.path.join(capacity_dir, "fig3b_capacity_learned.png"),
+                                learned_capacity.load_points(learned_csv))
 
 
 def _figure_lines(results_dir: str, sub: str, figures: list[str]) -> list[str]:

@@ -40,7 +40,8 @@ from assocmem.experiments.capacity.compute import (BENCHMARK_CONFIG, ID_FIELDS, 
 from assocmem.experiments.capacity.config import (CSV_HEADER, MODEL_LABELS, MODELS, PRESETS, CapacityConfig,
                                                   d_bucket, n_bucket, n_grid)
 from assocmem.experiments.capacity.estimate import errors_by_series, estimate
-from assocmem.experiments.capacity.report import capacity_report_section, make_figures, write_capacity_csv
+from assocmem.experiments.capacity.report import (capacity_report_section, make_figures, plot_capacity,
+                                                  read_capacity_rows, write_capacity_csv)
 
 
 def run(cfg: CapacityConfig, out_dir: str, devices: Sequence | None = None, figures: bool = True,

@@ -35,8 +35,10 @@ def write_capacity_csv(rows: Sequence[dict], out_dir: str) -> str:
   return path
 
 
-def make_figures(records: Sequence[dict], rows: Sequence[dict], cfg: CapacityConfig, out_dir: str) -> list[str]:
-  """Figure 3a (diffusion error against d, several N) and 3b (capacity against d, log scale)."""
+def make_figures(records: Sequence[dict], rows: Sequence[dict], cfg: CapacityConfig, out_dir: str,
+                 learned_points: Sequence[tuple[int, float]] | None = None) -> list[str]:
+  """Figure 3a (diffusion error against d, several N) and 3b (capacity against d, log scale; with
+  `learned_points`, the learned model's capacities as black dots, see `plot_capacity`)."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -68,8 +70,32 @@ def make_figures(records: Sequence[dict], rows: Sequence[dict], cfg: CapacityCon
   files.save_figure(fig, paths[-1], dpi=130)
   plt.close(fig)
 
+  paths.append(os.path.join(out_dir, "fig3b_capacity.png"))
+  plot_capacity(rows, cfg.models, cfg.threshold, paths[-1], learned_points)
+  return paths
+
+
+def plot_capacity(rows: Sequence[dict], models: Sequence[str], threshold: float, path: str,
+                  learned_points: Sequence[tuple[int, float]] | None = None) -> str:
+  """Figure 3b: capacity against d (log scale), smoothed lines with intervals, raw grid markers, and
+  the learned diffusion model's capacities as black dots (seed 002, App. A), one per (d, repeat).
+
+  Args:
+    rows: capacity rows (model, d, capacity, lower, upper, raw_capacity), as `estimate` returns
+      them or `read_capacity_rows` reads them back.
+    models: the models to draw, in order.
+    threshold: the error threshold (axis label).
+    path: the PNG to write (atomically).
+    learned_points: [(d, capacity)] of `learned_capacity.load_points`, or None.
+  Returns:
+    path.
+  """
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+
   fig, ax = plt.subplots(figsize=(5.5, 4))
-  for model in cfg.models:
+  for model in models:
     rs = [r for r in rows if r["model"] == model]
     if not rs:
       continue
@@ -81,16 +107,38 @@ def make_figures(records: Sequence[dict], rows: Sequence[dict], cfg: CapacityCon
                     color=c, alpha=0.2)
     ax.plot(d, [max(r["raw_capacity"], 0.5) for r in rs], MODEL_MARKERS[model], color=c, ms=3.5,
             alpha=0.7, mfc="none")
+  if learned_points:
+    jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(learned_points))
+    ax.plot([d + j for (d, _), j in zip(learned_points, jitter)],
+            [max(c, 0.5) for _, c in learned_points], "o", color="k", ms=3.5,
+            label="learned diffusion (App. A; one dot per repeat)")
   ax.set_yscale("log")
   ax.set_xlabel("dimensionality d")
-  ax.set_ylabel(f"capacity (largest N with mean error ≤ {cfg.threshold:.0%})")
+  ax.set_ylabel(f"capacity (largest N with mean error ≤ {threshold:.0%})")
   ax.set_title("(b) capacity; lines smoothed (σ = 1.5), markers raw")
   ax.legend(fontsize=7)
   fig.tight_layout()
-  paths.append(os.path.join(out_dir, "fig3b_capacity.png"))
-  files.save_figure(fig, paths[-1], dpi=130)
+  files.save_figure(fig, path, dpi=130)
   plt.close(fig)
-  return paths
+  return path
+
+
+def read_capacity_rows(out_dir: str) -> list[dict]:
+  """The rows of DIR/capacity.csv (smoothed) joined with DIR/capacity_raw.csv (raw_capacity), as numbers."""
+  with open(os.path.join(out_dir, "capacity.csv")) as f:
+    rows = list(csv.DictReader(f))
+  raw: dict[tuple[str, str], dict] = {}
+  raw_path = os.path.join(out_dir, "capacity_raw.csv")
+  if os.path.exists(raw_path):
+    with open(raw_path) as f:
+      raw = {(r["model"], r["d"]): r for r in csv.DictReader(f)}
+  out = []
+  for r in rows:
+    rr = raw.get((r["model"], r["d"]), r)
+    out.append({"model": r["model"], "d": int(r["d"]), "capacity": float(r["capacity"]),
+                "lower": float(r["lower"]), "upper": float(r["upper"]),
+                "raw_capacity": float(rr["capacity"])})
+  return out
 
 
 # ---------------------------------------------------------------- report and benchmark
@@ -165,7 +213,9 @@ def capacity_report_section(out_dir: str, results_dir: str | None = None) -> str
     lines.append("")
   rel = os.path.relpath(os.path.abspath(out_dir), os.path.abspath(results_dir))
   for name, cap in (("fig3a_diffusion_error.png", "Figure 3a: exact diffusion model, error against d"),
-                    ("fig3b_capacity.png", "Figure 3b: capacity against d (log scale, 95% intervals)")):
+                    ("fig3b_capacity.png", "Figure 3b: capacity against d (log scale, 95% intervals)"),
+                    ("fig3b_capacity_learned.png", "Figure 3b with the learned model's capacities "
+                     "(black dots, one per repeat; App. A)")):
     if os.path.exists(os.path.join(out_dir, name)):
       lines.append(f"![{cap}]({rel}/{name})")
       lines.append("")

@@ -42,9 +42,10 @@ from assocmem import _checks
 from assocmem.data import KNOWN_DATASETS
 from assocmem.nn.vae import VAEConfig, mnist_config, shapes3d_config
 
-SOURCES: tuple[str, ...] = ("mhn", "diffusion")
+SOURCES: tuple[str, ...] = ("mhn", "diffusion", "learned")
 SOURCE_LABELS = {"mhn": "modern Hopfield (β = 20, √d scaling)",
-                 "diffusion": "exact diffusion (VP, Euler–Maruyama from the prior)"}
+                 "diffusion": "exact diffusion (VP, Euler–Maruyama from the prior)",
+                 "learned": "learned diffusion (ScoreMLP trained by Eq. 27, Euler–Maruyama from the prior)"}
 MODES: tuple[str, ...] = ("dense", "streaming", "sharded", "sharded_streaming")
 EMBEDDINGS: tuple[str, ...] = ("tsne", "pca")
 CSV_HEADER = "epoch,recon_error,decoding_accuracy,vae_recall_error"
@@ -103,6 +104,10 @@ class ConsolidationConfig:
     replay_batch: replays per jitted call.
     diffusion_gamma, diffusion_theta, diffusion_steps: the exact-diffusion source: VP schedule,
       the signal level its replays start from (t_start(θ)) and Euler–Maruyama steps.
+    learned_hidden, learned_iterations: the learned-diffusion source (seed 002 §7): hidden width of
+      its ScoreMLP (750, Figure 2's) and Adam steps of Eq. 27 on the stored images (5,000); its
+      replays use diffusion_gamma and diffusion_steps and start at t_start(θ_min = 0.6), the
+      lowest signal level it was trained on.
     vae: VAE architecture, a key of `VAE_ARCHS` ("large", "small", "compact").
     latent_dim: latent units.
     epochs, patience, batch_size, learning_rate, kl_weight: VAE training (§A.2.1).
@@ -140,6 +145,8 @@ class ConsolidationConfig:
   diffusion_gamma: float = 0.8
   diffusion_theta: float = 1e-3
   diffusion_steps: int = 300
+  learned_hidden: int = 750
+  learned_iterations: int = 5000
   vae: str = "large"
   latent_dim: int = 20
   epochs: int = 50
@@ -171,7 +178,7 @@ class ConsolidationConfig:
     if self.label is not None and not isinstance(self.label, str):
       raise ValueError(f"label must be None or a label name, got {self.label!r}")
     for name in ("n_stored", "max_updates", "chunk_size", "n_replays", "replay_batch",
-                 "diffusion_steps", "latent_dim", "epochs", "batch_size", "decode_fit",
+                 "diffusion_steps", "learned_hidden", "learned_iterations", "latent_dim", "epochs", "batch_size", "decode_fit",
                  "decode_score", "n_recall", "n_embed", "n_imagine"):
       _checks.check_int(name, getattr(self, name))
     _checks.check_int("seed", self.seed, 0)

@@ -17,9 +17,9 @@ batch of B states is, per chunk of C slots, a (B×d)·(d×C) matmul, the online 
 `replay_batch` at a time.
 
 The replay source is pluggable: anything with the memory protocol's `store`/`replay` works
-(`make_source` builds the modern Hopfield network or the exact-diffusion memory of seed 002,
-whose replays are Euler–Maruyama samples from its prior; the learned diffusion memory plugs in
-the same way).
+(`make_source` builds the modern Hopfield network, the exact-diffusion memory of seed 002, whose
+replays are Euler–Maruyama samples from its prior, or the learned-diffusion memory, which stores
+the images in a score network's weights by training; `store_source` stores in any of them).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from assocmem.bank import PatternBank
 from assocmem.memories.base import Memory
 from assocmem.memories.diffusion import ExactDiffusion
 from assocmem.memories.hopfield import ModernHopfield
+from assocmem.memories.learned import LearnedDiffusion
+from assocmem.train.score import ScoreTrainConfig
 from assocmem.sde import VPSDE
 
 from assocmem.experiments.consolidation.config import SOURCES, ConsolidationConfig
@@ -86,11 +88,24 @@ def make_diffusion(config: ConsolidationConfig, n_stored: int | None = None) -> 
                         replay_sampler="sde", capacity=bank_capacity(n, mode), mode=mode)
 
 
+def make_learned(config: ConsolidationConfig) -> LearnedDiffusion:
+  """The learned-diffusion memory (seed 002 §7) as a replay source: a `ScoreMLP` of width
+  `learned_hidden` trained for `learned_iterations` Adam steps of Eq. 27 on the stored images
+  (θ ~ U(0.6, 1)); replays are Euler–Maruyama samples of the reverse VP SDE (γ =
+  `diffusion_gamma`, `diffusion_steps` geometric steps) from N(0, I) at t_start(0.6) to 1e-3."""
+  return LearnedDiffusion(sde=VPSDE(config.diffusion_gamma), hidden=config.learned_hidden,
+                          train=ScoreTrainConfig(n_iterations=config.learned_iterations),
+                          replay_steps=config.diffusion_steps, replay_grid="geometric",
+                          replay_sampler="sde")
+
+
 def make_source(name: str, config: ConsolidationConfig, n_stored: int | None = None) -> Memory:
-  """The replay source `name` ('mhn' or 'diffusion') for `config`."""
+  """The replay source `name` ('mhn', 'diffusion' or 'learned') for `config`."""
   _checks.check_choice("replay_source", name, SOURCES)
   if name == "mhn":
     return make_hippocampus(config, n_stored)
+  if name == "learned":
+    return make_learned(config)
   return make_diffusion(config, n_stored)
 
 
@@ -135,6 +150,22 @@ def store(memory: Any, patterns: Any, incremental: bool = False) -> PatternBank:
   if isinstance(mode, mixture.Sharded):
     bank = mixture.shard_bank(bank, mode.mesh, mode.axis)
   return bank
+
+
+def store_source(memory: Any, patterns: Any, key: Array, incremental: bool = False,
+                 checkpoint_dir: str | None = None) -> Any:
+  """Stores (N, d) patterns in [−1, 1] in any replay source; returns the memory's state.
+
+  A bank memory (`ModernHopfield`, `ExactDiffusion`) gets its `PatternBank` (`store`); a learned
+  memory (`LearnedDiffusion`) is trained on the patterns with `key`, with orbax checkpoints in
+  `checkpoint_dir` (a rerun resumes), and returns its parameters.
+  """
+  if isinstance(memory, LearnedDiffusion):
+    x = np.asarray(patterns)
+    if x.ndim != 2 or x.shape[0] == 0:
+      raise ValueError(f"patterns must have shape (n >= 1, dim), got shape {x.shape}; flatten images first")
+    return memory.fit(key, jnp.asarray(x, jnp.float32), checkpoint_dir=checkpoint_dir)
+  return store(memory, patterns, incremental=incremental)
 
 
 # ----------------------------------------------------------------------------- replay and recall

@@ -77,10 +77,11 @@ class Prepared:
 
 
 def run_keys(config: ConsolidationConfig) -> dict[str, jax.Array]:
-  """The run's PRNG keys, each `fold_in(PRNGKey(seed), i)`: replay, vae, cues, analysis."""
+  """The run's PRNG keys, each `fold_in(PRNGKey(seed), i)`: replay, vae, cues, analysis, and store
+  (the training key of a learned replay source)."""
   root = jax.random.PRNGKey(config.seed)
   return {name: jax.random.fold_in(root, i + 1)
-          for i, name in enumerate(("replay", "vae", "cues", "analysis"))}
+          for i, name in enumerate(("replay", "vae", "cues", "analysis", "store"))}
 
 
 def prepare_data(config: ConsolidationConfig) -> Prepared:
@@ -200,11 +201,13 @@ def generate_replays(config: ConsolidationConfig, source: str, prepared: Prepare
   memory = hippocampus.make_source(source, config)
   patterns = data_lib.flatten(data_lib.to_signed(prepared.stored))
   start = time.perf_counter()
-  bank = hippocampus.store(memory, patterns, incremental=config.incremental)
+  keys = run_keys(config)
+  ckpt = os.path.join(out_dir, "source_checkpoint") if out_dir else None
+  bank = hippocampus.store_source(memory, patterns, keys["store"], config.incremental, ckpt)
   jax.block_until_ready(bank)
   store_seconds = time.perf_counter() - start
   start = time.perf_counter()
-  raw = hippocampus.replay_batched(memory, bank, run_keys(config)["replay"], config.n_replays,
+  raw = hippocampus.replay_batched(memory, bank, keys["replay"], config.n_replays,
                                    config.replay_batch)
   replay_seconds = time.perf_counter() - start
   logging.info("consolidation[%s]: %d replays in %.1f s (%.1f replays/s, incl. compilation)", source,
@@ -228,7 +231,7 @@ class SourceResult:
   """What `run_source` returns.
 
   Attributes:
-    source: 'mhn' or 'diffusion'.
+    source: 'mhn', 'diffusion' or 'learned'.
     rows: one dict per trained epoch: epoch (1-based), recon_error, decoding_accuracy,
       vae_recall_error (measured at the start of that epoch).
     final: the three metrics after the last epoch.
@@ -270,7 +273,7 @@ def run_source(config: ConsolidationConfig, source: str, out_dir: str | None = N
 
   Args:
     config: the settings.
-    source: 'mhn' (the hippocampus) or 'diffusion' (exact diffusion).
+    source: 'mhn' (the hippocampus), 'diffusion' (exact diffusion) or 'learned' (learned diffusion).
     out_dir: where the run's files go (run.json, replays, checkpoints/, consolidation.csv,
       training.csv, summary.json); resumes the run found there. None: in memory only.
     prepared: the data (`prepare_data(config)`), to share them between sources.
