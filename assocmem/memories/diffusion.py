@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from assocmem import _checks, bank as bank_lib, mixture, samplers, scores
 from assocmem.bank import PatternBank
+from assocmem.memories import sampling
 from assocmem.memories.hopfield import _check_data
 from assocmem.sde import VPSDE, check_sde
 
@@ -79,30 +80,16 @@ class ExactDiffusion:
     """Stores one (d,) pattern in slot `index`."""
     return bank_lib.write(state, index, pattern)
 
-  def _run(self, state, x, t0, key, n_steps, grid, sampler):
-    fn = self.score_fn
-    if sampler == "ode":
-      return samplers.ode_sample(fn, state, self.sde, x, t0, self.t_end, n_steps, grid=grid)
-    return samplers.em_sample(key, fn, state, self.sde, x, t0, self.t_end, n_steps, grid=grid)
-
   def recall(self, state: PatternBank, cues: Array, key: Array | None = None) -> Array:
     """(B, d) recalls of (B, d) cues at noise level `cue_theta` (key needed for sampler="sde")."""
     cues = _check_data("cues", cues, state.dim)
     t0 = self.sde.t_start(self.cue_theta)
-    if self.sampler == "sde":
-      if key is None:
-        raise ValueError("key is required when sampler='sde'")
-      keys = jax.random.split(key, cues.shape[0])
-    else:
-      keys = jnp.zeros((cues.shape[0], 2), jnp.uint32)
-    return jax.vmap(lambda c, k: self._run(state, c, t0, k, self.n_steps, self.grid, self.sampler))(cues, keys)
+    return sampling.recall(self.score_fn, state, self.sde, cues, t0, self.t_end, self.n_steps, self.grid,
+                           self.sampler, key)
 
   def replay(self, state: PatternBank, key: Array, n: int) -> Array:
     """(n, d) samples from the prior at t_start(replay_theta), integrated to t_end."""
     n = _checks.check_int("n", n)
-    k0, k1 = jax.random.split(key)
-    x0 = self.sde.prior_sampling(k0, (n, state.dim), state.dtype)
     t0 = self.sde.t_start(self.replay_theta)
-    keys = jax.random.split(k1, n)
-    return jax.vmap(lambda x, k: self._run(state, x, t0, k, self.replay_steps, self.replay_grid,
-                                           self.replay_sampler))(x0, keys)
+    return sampling.replay(self.score_fn, state, self.sde, key, n, state.dim, state.dtype, t0, self.t_end,
+                           self.replay_steps, self.replay_grid, self.replay_sampler)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from assocmem import _checks, samplers
+from assocmem.memories import sampling
 from assocmem.memories.hopfield import _check_data
 from assocmem.nn.score_mlp import ScoreMLP, learned_score, model_from_params
 from assocmem.sde import VPSDE, check_sde
@@ -141,35 +142,21 @@ class LearnedDiffusion:
     """`fit` with the memory's training settings: the patterns are stored in the weights."""
     return self.fit(key, data)
 
-  def _run(self, params, x, t0, key, n_steps, grid, sampler):
-    fn = self.score_fn
-    if sampler == "ode":
-      return samplers.ode_sample(fn, params, self.sde, x, t0, self.t_end, n_steps, grid=grid)
-    return samplers.em_sample(key, fn, params, self.sde, x, t0, self.t_end, n_steps, grid=grid)
-
   def recall(self, state: Params, cues: Array, key: Array | None = None) -> Array:
     """(B, d) recalls of (B, d) cues at noise level `cue_theta` (key needed for sampler="sde")."""
     model = model_from_params(state)
     cues = _check_data("cues", cues, model.dim)
     t0 = self.sde.t_start(self.cue_theta)
-    if self.sampler == "sde":
-      if key is None:
-        raise ValueError("key is required when sampler='sde'")
-      keys = jax.random.split(key, cues.shape[0])
-    else:
-      keys = jnp.zeros((cues.shape[0], 2), jnp.uint32)
-    return jax.vmap(lambda c, k: self._run(state, c, t0, k, self.n_steps, self.grid, self.sampler))(cues, keys)
+    return sampling.recall(self.score_fn, state, self.sde, cues, t0, self.t_end, self.n_steps, self.grid,
+                           self.sampler, key)
 
   def replay(self, state: Params, key: Array, n: int) -> Array:
     """(n, d) samples: prior N(0, I) noise at t_start(replay_theta), integrated to t_end."""
     n = _checks.check_int("n", n)
     model = model_from_params(state)
-    k0, k1 = jax.random.split(key)
-    x0 = self.sde.prior_sampling(k0, (n, model.dim), jnp.float32)
     theta = self.replay_theta if self.replay_theta is not None else self.train.theta_min
     if not 0 < theta < 1:
       raise ValueError(f"replays need a start level in (0, 1); got {theta} (set replay_theta)")
     t0 = self.sde.t_start(theta)
-    keys = jax.random.split(k1, n)
-    return jax.vmap(lambda x, k: self._run(state, x, t0, k, self.replay_steps, self.replay_grid,
-                                           self.replay_sampler))(x0, keys)
+    return sampling.replay(self.score_fn, state, self.sde, key, n, model.dim, jnp.float32, t0, self.t_end,
+                           self.replay_steps, self.replay_grid, self.replay_sampler)

@@ -1,0 +1,47 @@
+"""Recall and replay of a score-based memory (seed 002 §3–4): shared by `ExactDiffusion` and
+`LearnedDiffusion`, which differ only in their score function and its state.
+
+  recall  cues (B, d) taken as noisy patterns at t_start(θ) and integrated to t_end with the
+          probability-flow ODE (Eq. 28, `ode_sample`) or Euler–Maruyama (Eq. 29, `em_sample`);
+  replay  the same from prior noise N(0, I) at t_start(θ): samples of the memory's generative model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from assocmem import samplers
+
+Array = jax.Array
+
+
+def integrate(score_fn: Any, state: Any, sde: Any, x: Array, t0: Array | float, t_end: float,
+              key: Array, n_steps: int, grid: str, sampler: str) -> Array:
+  """One (d,) state from t0 to t_end: `ode_sample` (sampler="ode", key unused) or `em_sample` ("sde")."""
+  if sampler == "ode":
+    return samplers.ode_sample(score_fn, state, sde, x, t0, t_end, n_steps, grid=grid)
+  return samplers.em_sample(key, score_fn, state, sde, x, t0, t_end, n_steps, grid=grid)
+
+
+def recall(score_fn: Any, state: Any, sde: Any, cues: Array, t0: Array | float, t_end: float,
+           n_steps: int, grid: str, sampler: str, key: Array | None) -> Array:
+  """(B, d) recalls of (B, d) cues, `integrate` vmapped over the cues (one key each for "sde")."""
+  if sampler == "sde":
+    if key is None:
+      raise ValueError("key is required when sampler='sde'")
+    keys = jax.random.split(key, cues.shape[0])
+  else:
+    keys = jnp.zeros((cues.shape[0], 2), jnp.uint32)
+  return jax.vmap(lambda c, k: integrate(score_fn, state, sde, c, t0, t_end, k, n_steps, grid,
+                                         sampler))(cues, keys)
+
+
+def replay(score_fn: Any, state: Any, sde: Any, key: Array, n: int, dim: int, dtype: Any,
+           t0: Array | float, t_end: float, n_steps: int, grid: str, sampler: str) -> Array:
+  """(n, d) replays: prior noise `sde.prior_sampling` at t0, integrated to t_end (`recall` of noise)."""
+  k0, k1 = jax.random.split(key)
+  x0 = sde.prior_sampling(k0, (n, dim), dtype)
+  return recall(score_fn, state, sde, x0, t0, t_end, n_steps, grid, sampler, k1)
