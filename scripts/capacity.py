@@ -52,14 +52,8 @@ def settings() -> Settings:
   if FLAGS.models:
     overrides["models"] = tuple(FLAGS.models)
   if FLAGS.dims:
-    try:
-      overrides["dims"] = tuple(int(d) for d in FLAGS.dims)
-    except ValueError as err:
-      raise ValueError(f"dims must be integers, got {FLAGS.dims}") from err
-  if FLAGS.n_max is not None:
-    overrides["n_max"] = FLAGS.n_max
-  if FLAGS.seed is not None:
-    overrides["seed"] = FLAGS.seed
+    overrides["dims"] = cli.int_tuple("dims", FLAGS.dims)
+  overrides.update(cli.overrides(FLAGS, ("n_max", "seed")))
   cfg = dataclasses.replace(capacity.PRESETS[FLAGS.preset], **overrides)
   return Settings(cfg, FLAGS.out_dir, mixture.mode_from_name(FLAGS.mode, FLAGS.chunk_size),
                   FLAGS.figures, FLAGS.abort_after_cells)

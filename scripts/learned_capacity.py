@@ -54,13 +54,8 @@ def settings() -> Settings:
   """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
   overrides = {}
   if FLAGS.dims:
-    try:
-      overrides["dims"] = tuple(int(d) for d in FLAGS.dims)
-    except ValueError as err:
-      raise ValueError(f"dims must be integers, got {FLAGS.dims}") from err
-  for name in ("repeats", "n_iterations", "seed"):
-    if getattr(FLAGS, name) is not None:
-      overrides[name] = getattr(FLAGS, name)
+    overrides["dims"] = cli.int_tuple("dims", FLAGS.dims)
+  overrides.update(cli.overrides(FLAGS, ("repeats", "n_iterations", "seed")))
   if FLAGS.block is not None:
     if FLAGS.block < 0:
       raise ValueError(f"block must be >= 0 (0: all candidates at once), got {FLAGS.block}")
@@ -72,16 +67,7 @@ def settings() -> Settings:
 
 
 def main(s: Settings) -> None:
-  on_chunk = None
-  if s.abort_after_chunks is not None:
-    count = [0]
-
-    def on_chunk(state):
-      del state
-      count[0] += 1
-      if count[0] >= s.abort_after_chunks:
-        logging.warning("--abort_after_chunks=%d reached: exiting abruptly", s.abort_after_chunks)
-        os._exit(3)
+  on_chunk = cli.abort_after(s.abort_after_chunks)
 
   exact = lc.exact_capacities(s.config, s.exact_capacity_csv, os.path.join(s.out_dir, "exact_capacity"))
   summary = lc.run(s.config, s.out_dir, exact, on_chunk)

@@ -56,13 +56,8 @@ def settings() -> Settings:
   overrides = {}
   base = memorisation.PRESETS[FLAGS.preset]
   if FLAGS.dims:
-    try:
-      overrides["dims"] = tuple(int(d) for d in FLAGS.dims)
-    except ValueError as err:
-      raise ValueError(f"dims must be integers, got {FLAGS.dims}") from err
-  for name in ("repeats", "n_iterations", "n_samples", "delta_m", "delta_s", "exact"):
-    if getattr(FLAGS, name) is not None:
-      overrides[name] = getattr(FLAGS, name)
+    overrides["dims"] = cli.int_tuple("dims", FLAGS.dims)
+  overrides.update(cli.overrides(FLAGS, ("repeats", "n_iterations", "n_samples", "delta_m", "delta_s", "exact")))
   if FLAGS.learned_capacity_csv is not None:
     if not os.path.exists(FLAGS.learned_capacity_csv):
       raise ValueError(f"learned_capacity_csv {FLAGS.learned_capacity_csv!r} does not exist")
@@ -72,16 +67,7 @@ def settings() -> Settings:
 
 
 def main(s: Settings) -> None:
-  on_chunk = None
-  if s.abort_after_chunks is not None:
-    count = [0]
-
-    def on_chunk(state):
-      del state
-      count[0] += 1
-      if count[0] >= s.abort_after_chunks:
-        logging.warning("--abort_after_chunks=%d reached: exiting abruptly", s.abort_after_chunks)
-        os._exit(3)
+  on_chunk = cli.abort_after(s.abort_after_chunks)
 
   summary = memorisation.run(s.config, s.out_dir, on_chunk)
   for r in summary["table"]:

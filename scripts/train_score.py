@@ -12,7 +12,6 @@ DIR/figure2b.json (settings, loss, summary), each atomically.
 from __future__ import annotations
 
 import dataclasses
-import os
 
 from absl import flags, logging
 
@@ -44,21 +43,12 @@ class Settings:
 
 def settings() -> Settings:
   """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
-  overrides = {n: getattr(FLAGS, n) for n in _OVERRIDES if getattr(FLAGS, n) is not None}
+  overrides = cli.overrides(FLAGS, _OVERRIDES)
   return Settings(figure2b.get_preset(FLAGS.preset, **overrides), FLAGS.out_dir, FLAGS.abort_after_chunks)
 
 
 def main(s: Settings) -> None:
-  on_chunk = None
-  if s.abort_after_chunks is not None:
-    count = [0]
-
-    def on_chunk(state):
-      del state
-      count[0] += 1
-      if count[0] >= s.abort_after_chunks:
-        logging.warning("--abort_after_chunks=%d reached: exiting abruptly", s.abort_after_chunks)
-        os._exit(3)
+  on_chunk = cli.abort_after(s.abort_after_chunks)
 
   summary = figure2b.run(s.config, s.out_dir, on_chunk)
   logging.info("figure2b: endpoints agree on %.0f%% of cues, loss %.3f, %.1f s",

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from assocmem import files
+from assocmem.experiments import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -162,3 +163,29 @@ def test_atomic_open_rejects_other_modes(tmp_path):
   with pytest.raises(ValueError, match="mode"):
     with files.atomic_open(str(tmp_path / "x"), "a"):
       pass
+
+
+def test_cli_flag_helpers():
+  assert cli.int_tuple("dims", ["10", "12"]) == (10, 12)
+  assert cli.int_tuple("dims", None) is None
+  with pytest.raises(ValueError, match="dims must be integers"):
+    cli.int_tuple("dims", ["10", "x"])
+
+  class Flags:
+    repeats, seed, n_max = 3, None, 0
+  assert cli.overrides(Flags, ("repeats", "seed", "n_max")) == {"repeats": 3, "n_max": 0}
+  assert cli.abort_after(None) is None
+
+
+def test_abort_after_exits_abruptly_on_the_limit():
+  code = ("from assocmem.experiments import cli\n"
+          "cb = cli.abort_after(2)\n"
+          "cb('state'); print('first', flush=True); cb('state'); print('never')\n")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+  assert out.returncode == 3 and "first" in out.stdout and "never" not in out.stdout
+
+
+def test_learned_capacity_script_rejects_bad_dims_as_a_usage_error():
+  out = subprocess.run([sys.executable, "scripts/learned_capacity.py", "--dims=10,x", "--out_dir=/nonexistent/x"],
+                       capture_output=True, text=True, cwd=REPO, timeout=120)
+  assert out.returncode == 1 and "dims must be integers" in out.stderr

@@ -19,9 +19,10 @@ environment failure) and keeps its traceback.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, TypeVar
+import os
+from typing import Any, Callable, Sequence, TypeVar
 
-from absl import app
+from absl import app, logging
 
 Config = TypeVar("Config")
 
@@ -50,3 +51,36 @@ def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
     main(cfg)
 
   app.run(wrapped)
+
+
+def int_tuple(name: str, values: Sequence[str] | None) -> tuple[int, ...] | None:
+  """A list flag's strings as integers (None when the flag was not given); ValueError names the flag."""
+  if not values:
+    return None
+  try:
+    return tuple(int(v) for v in values)
+  except ValueError as err:
+    raise ValueError(f"{name} must be integers, got {list(values)}") from err
+
+
+def overrides(flag_values: Any, names: Sequence[str]) -> dict[str, Any]:
+  """{name: value} of the flags among `names` that were given (not None): a preset's overrides."""
+  return {n: getattr(flag_values, n) for n in names if getattr(flag_values, n) is not None}
+
+
+def abort_after(limit: int | None, flag: str = "abort_after_chunks") -> Callable[..., None] | None:
+  """Testing aid: a callback that exits the process abruptly (`os._exit(3)`, no clean-up, as a
+  killed run) on its `limit`-th call; None when `limit` is None. Resume tests use it to check that
+  an interrupted run loses nothing already computed."""
+  if limit is None:
+    return None
+  count = [0]
+
+  def callback(*args: Any) -> None:
+    del args
+    count[0] += 1
+    if count[0] >= limit:
+      logging.warning("--%s=%d reached: exiting abruptly", flag, limit)
+      os._exit(3)
+
+  return callback
