@@ -125,3 +125,35 @@ def test_figure3b_gets_the_learned_points_as_black_dots(tmp_path):
   assert open(with_dots, "rb").read() != open(plain, "rb").read()
   section = capacity.capacity_report_section(str(cap_dir), str(tmp_path))
   assert "capacity/fig3b_capacity_learned.png" in section
+
+
+def test_early_decision_gives_the_full_evaluation_verdicts():
+  """Stopping a candidate's test once its verdict is settled changes no verdict; the batches it
+  takes are whole groups, and a full evaluation's error is the mean over all batches."""
+  cfg = dataclasses.replace(TINY, n_batches=6, eval_group=1, threshold=0.2)
+  d, plan = 4, [(0, 1), (0, 3), (1, 4), (1, 2)]
+  sizes = [n for _, n in plan]
+  patterns = np.zeros((len(plan), 4, d), np.float32)
+  cues = np.zeros((len(plan), cfg.n_batches, 4, d), np.float32)
+  keys = []
+  for k, (r, n) in enumerate(plan):
+    p = lc.repeat_patterns(cfg, d, r, n)
+    patterns[k, :n] = p
+    cues[k, :, :n] = lc.candidate_cues(cfg, p, d, r)
+    keys.append(np.asarray(lc.candidate_key(cfg, d, r, n)))
+  masks = (np.arange(4)[None] < np.array(sizes)[:, None]).astype(np.float32)
+  state = lc.train_lib.fit_ensemble(cfg.model(d), np.stack(keys), patterns, masks, cfg.train_config())
+  full_err, full_taken, full_pass = lc.evaluate_candidates(
+      dataclasses.replace(cfg, early_decision=False), d, state.params, patterns, sizes, cues)
+  early_err, early_taken, early_pass = lc.evaluate_candidates(cfg, d, state.params, patterns, sizes, cues)
+  assert np.all(full_taken == cfg.n_batches) and np.all(early_taken <= cfg.n_batches)
+  np.testing.assert_array_equal(early_pass, full_pass)
+  assert full_pass.any() and not full_pass.all() and early_taken.min() < cfg.n_batches   # both verdicts, a stop
+  np.testing.assert_array_equal(full_pass, full_err <= cfg.threshold)
+  for k in range(len(plan)):             # a stopped evaluation agrees with the full one on its batches
+    if early_taken[k] == cfg.n_batches:
+      assert early_err[k] == full_err[k]
+  with pytest.raises(ValueError, match="eval_group"):
+    lc.LearnedCapacityConfig(eval_group=0)
+  with pytest.raises(ValueError, match="early_decision"):
+    lc.LearnedCapacityConfig(early_decision="yes")

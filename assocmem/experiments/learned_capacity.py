@@ -80,6 +80,10 @@ class LearnedCapacityConfig:
     threshold: largest passing mean Hamming error (3%).
     gamma, ode_steps, t_end: the recall ODE (VP γ = 0.8, 300 Euler steps to 1e-3).
     chunk_size: training steps per jit call.
+    eval_group: test batches recalled per jitted call (a fixed grouping: results do not depend on
+      `early_decision`).
+    early_decision: stop testing a candidate once its verdict is settled (same verdicts; see
+      `evaluate_candidates`).
     exact_capacity: fixed (d, capacity) table of the exact model (used before any CSV or computation).
     seed: seed of patterns, networks and cues.
   """
@@ -100,6 +104,8 @@ class LearnedCapacityConfig:
   ode_steps: int = 300
   t_end: float = 1e-3
   chunk_size: int = 250
+  eval_group: int = 5
+  early_decision: bool = True
   exact_capacity: tuple[tuple[int, int], ...] = ()
   seed: int = 0
 
@@ -108,12 +114,14 @@ class LearnedCapacityConfig:
       raise ValueError(f"dims must be a non-empty tuple of integers >= 1, got {self.dims!r}")
     for d in self.dims:
       _checks.check_int("dims", d, 1)
-    for name in ("repeats", "floor", "hidden_per_dim", "n_batches", "ode_steps"):
+    for name in ("repeats", "floor", "hidden_per_dim", "n_batches", "ode_steps", "eval_group"):
       _checks.check_int(name, getattr(self, name), 1)
     _checks.check_int("margin", self.margin, 0)
     _checks.check_int("seed", self.seed, 0)
     if self.block is not None:
       _checks.check_int("block", self.block, 1)
+    if not isinstance(self.early_decision, bool):
+      raise ValueError(f"early_decision must be True or False, got {self.early_decision!r}")
     _checks.check_open_unit("theta", self.theta)
     _checks.check_open_unit("threshold", self.threshold)
     _checks.check_positive("gamma", self.gamma)
@@ -135,7 +143,7 @@ class LearnedCapacityConfig:
   def config_hash(self) -> str:
     """Identity of the settings a candidate's result depends on (not dims, repeats, block, floor)."""
     keys = ("hidden_per_dim", "n_iterations", "learning_rate", "theta_min", "theta_max", "theta",
-            "n_batches", "threshold", "gamma", "ode_steps", "t_end", "seed")
+            "n_batches", "threshold", "gamma", "ode_steps", "t_end", "seed", "eval_group")
     blob = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -242,33 +250,55 @@ def candidate_cues(cfg: LearnedCapacityConfig, patterns: np.ndarray, d: int, rep
 
 @functools.lru_cache(maxsize=16)
 def _recall_fn(model: ScoreMLP, gamma: float, theta: float, ode_steps: int, t_end: float) -> Callable:
-  """jit: params (E, …), cues (E, Q, d) -> recalls (E, Q, d); networks one after the other, cues vmapped."""
+  """jit: params of one network, cues (Q, d) -> recalls (Q, d) (the ODE vmapped over the cues)."""
   sde = VPSDE(gamma)
   t0 = float(sde.t_start(theta))
   score_fn = learned_score(sde, model)
-
-  def one(params, cues):
-    return jax.vmap(lambda x: ode_sample(score_fn, params, sde, x, t0, t_end, ode_steps))(cues)
-
-  return jax.jit(lambda params, cues: jax.lax.map(lambda a: one(*a), (params, cues)))
+  return jax.jit(lambda params, cues: jax.vmap(
+      lambda x: ode_sample(score_fn, params, sde, x, t0, t_end, ode_steps))(cues))
 
 
 def evaluate_candidates(cfg: LearnedCapacityConfig, d: int, params: Any, patterns: np.ndarray,
-                        sizes: Sequence[int], cues: np.ndarray) -> np.ndarray:
-  """Mean Hamming error of each network over its real cues.
+                        sizes: Sequence[int], cues: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """Mean Hamming error of each network over its real cues, the test batches it took, and its verdict.
+
+  Each network's cues are recalled `cfg.eval_group` batches per jitted call (always the same
+  groups, so a group's recalls do not depend on what else is evaluated). With
+  `cfg.early_decision`, a network's evaluation stops after the first group that settles its
+  verdict: failed when the wrong bits so far already exceed threshold × all its test bits, passed
+  when they cannot reach it even if every remaining bit were wrong. The verdict is the one the
+  full evaluation gives (the wrong-bit count only grows); its error is then over the batches taken.
 
   Args:
     params: stacked parameters of E networks.
     patterns: (E, N_max, d) padded pattern sets; sizes: the E real sizes.
     cues: (E, n_batches, N_max, d) padded cues.
   Returns:
-    (E,) mean Hamming errors.
+    (E,) mean Hamming errors over the batches taken, (E,) batches taken, (E,) bool: passed, i.e.
+    the mean error over all n_batches is ≤ threshold.
   """
   e, b, n_max, _ = cues.shape
   fn = _recall_fn(cfg.model(d), cfg.gamma, cfg.theta, cfg.ode_steps, cfg.t_end)
-  out = np.asarray(fn(params, jnp.asarray(cues.reshape(e, b * n_max, d)))).reshape(e, b, n_max, d)
-  wrong = (np.where(out >= 0, 1.0, -1.0) != patterns[:, None]).mean(axis=-1)   # (E, B, N_max)
-  return np.array([wrong[k, :, :n].mean() for k, n in enumerate(sizes)])
+  group = min(cfg.eval_group, b)
+  errors, taken, passed = np.zeros(e), np.zeros(e, np.int64), np.zeros(e, bool)
+  for k, n in enumerate(sizes):
+    net = jax.tree.map(lambda leaf: leaf[k], params)
+    total = b * n * d                        # test bits of network k
+    wrong = 0
+    for start in range(0, b, group):
+      batch = cues[k, start:start + group]
+      rows = np.zeros((group,) + batch.shape[1:], np.float32)
+      rows[:len(batch)] = batch              # the last group padded to a full one (one compilation)
+      out = np.asarray(fn(net, jnp.asarray(rows.reshape(-1, d)))).reshape(group, n_max, d)[:len(batch)]
+      wrong += int(np.sum(np.where(out[:, :n] >= 0, 1.0, -1.0) != patterns[k, None, :n]))
+      taken[k] = start + len(batch)
+      if cfg.early_decision and (wrong / total > cfg.threshold
+                                 or (wrong + (b - taken[k]) * n * d) / total <= cfg.threshold):
+        break
+    errors[k] = wrong / (taken[k] * n * d)
+    passed[k] = (wrong + (b - taken[k]) * n * d) / total <= cfg.threshold if taken[k] < b else \
+        wrong / total <= cfg.threshold
+  return errors, taken, passed
 
 
 def _plan(cfg: LearnedCapacityConfig, d: int, n_top: int, done: dict[str, dict]) -> list[tuple[int, int]]:
@@ -333,14 +363,14 @@ def run_round(cfg: LearnedCapacityConfig, d: int, plan: Sequence[tuple[int, int]
                                  checkpoint_dir=checkpoint_dir, on_chunk=on_chunk,
                                  label=f"learned capacity d={d} ({e} networks, N <= {n_max})")
   t_train = time.perf_counter() - t0
-  errors = evaluate_candidates(cfg, d, state.params, patterns, sizes, cues)
+  errors, taken, verdicts = evaluate_candidates(cfg, d, state.params, patterns, sizes, cues)
   losses = train_lib.loss_curve(state)
   seconds = time.perf_counter() - t0
   chash = cfg.config_hash()
   out = []
   for k, (r, n) in enumerate(plan):
     out.append({"d": d, "repeat": r, "n_patterns": n, "config": chash, "mean_error": float(errors[k]),
-                "passed": bool(errors[k] <= cfg.threshold), "final_loss": float(np.mean(losses[k, -100:])),
+                "batches_evaluated": int(taken[k]), "passed": bool(verdicts[k]), "final_loss": float(np.mean(losses[k, -100:])),
                 "round_networks": e, "round_train_seconds": round(t_train, 2),
                 "round_seconds": round(seconds, 2)})
   return out
