@@ -320,10 +320,15 @@ def measure(name: str, repeats: int, numpy_repeats: int) -> dict[str, Any]:
   else:
     rec.update(numpy_seconds=None, speedup_vs_numpy=None)
     if isinstance(out, dict):
-      rec["result"] = out
+      rec["result"] = _jsonable(out)
   rec.update(case.extra)
   rec["repeats"] = repeats
   return rec
+
+
+def _jsonable(tree: Any) -> Any:
+  """`tree` with its arrays (jax or NumPy, e.g. a training call's metrics) as plain lists/floats."""
+  return jax.tree.map(lambda x: np.asarray(x).tolist() if hasattr(x, "shape") else x, tree)
 
 
 def _environment() -> dict[str, Any]:
