@@ -177,6 +177,21 @@ def test_cli_flag_helpers():
   assert cli.abort_after(None) is None
 
 
+def test_library_info_filter_drops_only_quiet_libraries_below_warning():
+  import logging as std_logging
+  f = cli.LibraryInfoFilter(("orbax",))
+
+  def record(path, level):
+    return std_logging.LogRecord("absl", level, path, 1, "msg", None, None)
+
+  orbax = os.path.join(os.sep, "venv", "site-packages", "orbax", "checkpoint", "x.py")
+  ours = os.path.join(os.sep, "repo", "assocmem", "train", "score.py")
+  assert not f.filter(record(orbax, std_logging.INFO))
+  assert not f.filter(record(orbax, std_logging.DEBUG))
+  assert f.filter(record(orbax, std_logging.WARNING))
+  assert f.filter(record(ours, std_logging.INFO))
+
+
 def test_abort_after_exits_abruptly_on_the_limit():
   code = ("from assocmem.experiments import cli\n"
           "cb = cli.abort_after(2)\n"

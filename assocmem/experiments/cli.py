@@ -19,12 +19,30 @@ environment failure) and keeps its traceback.
 
 from __future__ import annotations
 
+import logging as std_logging
 import os
 from typing import Any, Callable, Sequence, TypeVar
 
 from absl import app, logging
 
 Config = TypeVar("Config")
+
+# Libraries whose INFO records a script drops (warnings and errors still show): orbax logs about
+# a dozen lines per checkpoint save, which drowned the training progress (loss, ETA) in the logs.
+QUIET_LIBRARIES = ("orbax",)
+
+
+class LibraryInfoFilter(std_logging.Filter):
+  """Drops records below WARNING that come from the packages in `libraries` (by source path)."""
+
+  def __init__(self, libraries: Sequence[str] = QUIET_LIBRARIES):
+    super().__init__()
+    self._parts = tuple(f"{os.sep}{name}{os.sep}" for name in libraries)
+
+  def filter(self, record: std_logging.LogRecord) -> bool:
+    if record.levelno >= std_logging.WARNING:
+      return True
+    return not any(part in record.pathname for part in self._parts)
 
 
 def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
@@ -38,10 +56,14 @@ def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
       becomes an `app.UsageError` (absl prints the script's usage and the one-line
       message, and exits with status 1).
 
-  Positional command-line arguments are rejected as a usage error too.
+  Positional command-line arguments are rejected as a usage error too. INFO records of the
+  libraries in `QUIET_LIBRARIES` (orbax) are dropped from the log.
   """
 
   def wrapped(argv: Sequence[str]) -> None:
+    handler = logging.get_absl_handler()
+    if not any(isinstance(f, LibraryInfoFilter) for f in handler.filters):
+      handler.addFilter(LibraryInfoFilter())
     if len(argv) > 1:
       raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     try:
