@@ -125,6 +125,17 @@ def test_learned_diffusion_source_plugs_in(prepared, tmp_path):
   assert info2 == info
 
 
+def test_every_source_rejects_patterns_outside_the_signed_range():
+  cfg = dataclasses.replace(TINY, learned_hidden=8, learned_iterations=1)
+  bad = np.full((4, 784), 2.0, np.float32)
+  for name in consolidation.SOURCES:
+    memory = hippocampus.make_source(name, cfg)
+    with pytest.raises(ValueError, match=r"patterns must hold finite values in \[-1, 1\]"):
+      hippocampus.store_source(memory, bad, jax.random.PRNGKey(0))
+    with pytest.raises(ValueError, match="patterns must have shape"):
+      hippocampus.store_source(memory, np.zeros((4, 28, 28)), jax.random.PRNGKey(0))
+
+
 def _max_intermediate(jaxpr) -> tuple[int, set]:
   """Largest array any equation of a (closed) jaxpr produces, and all output shapes, sub-jaxprs included."""
   biggest, shapes = 0, set()

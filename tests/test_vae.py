@@ -311,6 +311,9 @@ def test_bad_input():
     T.TrainConfig(batch_size=0)
   with pytest.raises(ValueError, match="patience"):
     T.TrainConfig(patience=0)
+  for rate in (1.0, -0.1):
+    with pytest.raises(ValueError, match="rate"):
+      V.dropout(jax.random.PRNGKey(0), jnp.ones((2, 3)), rate)
   model = V.ConvVAE(SMALL)
   x = jnp.asarray(_images(2, SMALL.image_shape))
   variables = model.init(KEYS, x)

@@ -296,8 +296,8 @@ def evaluate_candidates(cfg: LearnedCapacityConfig, d: int, params: Any, pattern
                                  or (wrong + (b - taken[k]) * n * d) / total <= cfg.threshold):
         break
     errors[k] = wrong / (taken[k] * n * d)
-    passed[k] = (wrong + (b - taken[k]) * n * d) / total <= cfg.threshold if taken[k] < b else \
-        wrong / total <= cfg.threshold
+    # Wrong bits so far plus every untested bit wrong: the worst case, and the full count when taken == b.
+    passed[k] = (wrong + (b - taken[k]) * n * d) / total <= cfg.threshold
   return errors, taken, passed
 
 
@@ -370,7 +370,8 @@ def run_round(cfg: LearnedCapacityConfig, d: int, plan: Sequence[tuple[int, int]
   out = []
   for k, (r, n) in enumerate(plan):
     out.append({"d": d, "repeat": r, "n_patterns": n, "config": chash, "mean_error": float(errors[k]),
-                "batches_evaluated": int(taken[k]), "passed": bool(verdicts[k]), "final_loss": float(np.mean(losses[k, -100:])),
+                "batches_evaluated": int(taken[k]), "passed": bool(verdicts[k]),
+                "final_loss": float(np.mean(losses[k, -100:])),
                 "round_networks": e, "round_train_seconds": round(t_train, 2),
                 "round_seconds": round(seconds, 2)})
   return out

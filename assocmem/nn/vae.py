@@ -243,10 +243,13 @@ def leaky_relu(x: Array, slope: float) -> Array:
 
 
 def dropout(key: Array, x: Array, rate: float) -> Array:
-  """Inverted dropout (Keras `Dropout` in training): each unit is zeroed with probability `rate`, the
+  """Inverted dropout of the encoder's input (seed 000 §A.2.1: Dropout 0.2; Keras `Dropout` in
+  training): each unit is zeroed with probability `rate`, the
   rest scaled by 1 / (1 − rate). The keep test compares raw uint32 random bits with
   round(rate · 2³²), exact to 2⁻³², and skips Flax's bits-to-float conversion (3 ms of a training
-  step on CPU)."""
+  step on CPU). `rate` must lie in [0, 1)."""
+  if not 0.0 <= float(rate) < 1.0:
+    raise ValueError(f"rate (the dropout probability) must lie in [0, 1), got {rate!r}")
   threshold = np.uint32(min(round(rate * 2.0 ** 32), 2 ** 32 - 1))
   keep = jax.random.bits(key, x.shape, jnp.uint32) >= threshold
   return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x))

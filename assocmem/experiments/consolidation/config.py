@@ -178,8 +178,8 @@ class ConsolidationConfig:
     if self.label is not None and not isinstance(self.label, str):
       raise ValueError(f"label must be None or a label name, got {self.label!r}")
     for name in ("n_stored", "max_updates", "chunk_size", "n_replays", "replay_batch",
-                 "diffusion_steps", "learned_hidden", "learned_iterations", "latent_dim", "epochs", "batch_size", "decode_fit",
-                 "decode_score", "n_recall", "n_embed", "n_imagine"):
+                 "diffusion_steps", "learned_hidden", "learned_iterations", "latent_dim", "epochs",
+                 "batch_size", "decode_fit", "decode_score", "n_recall", "n_embed", "n_imagine"):
       _checks.check_int(name, getattr(self, name))
     _checks.check_int("seed", self.seed, 0)
     if self.n_eval is not None:

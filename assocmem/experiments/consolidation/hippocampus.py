@@ -119,6 +119,17 @@ def _write_all(memory: Any, bank: PatternBank, patterns: Array) -> PatternBank:
   return jax.lax.fori_loop(0, patterns.shape[0], body, bank)
 
 
+def _check_patterns(patterns: Any) -> Array:
+  """(N, d) float32 patterns, checked: two axes, at least one row, finite values in [−1, 1]."""
+  x = np.asarray(patterns)
+  if x.ndim != 2 or x.shape[0] == 0:
+    raise ValueError(f"patterns must have shape (n >= 1, dim), got shape {x.shape}; flatten images first")
+  if not np.all(np.isfinite(x)) or x.min() < -1.0 - 1e-5 or x.max() > 1.0 + 1e-5:
+    raise ValueError("patterns must hold finite values in [-1, 1] (images mapped by to_signed), got "
+                     f"range [{np.nanmin(x):.4g}, {np.nanmax(x):.4g}]")
+  return jnp.asarray(x, jnp.float32)
+
+
 def store(memory: Any, patterns: Any, incremental: bool = False) -> PatternBank:
   """Stores (N, d) patterns in [−1, 1] in a bank memory (seed 000: one exposure per experience).
 
@@ -131,13 +142,7 @@ def store(memory: Any, patterns: Any, incremental: bool = False) -> PatternBank:
   Returns:
     The `PatternBank` (placed on the mesh for a sharded mode).
   """
-  x = np.asarray(patterns)
-  if x.ndim != 2 or x.shape[0] == 0:
-    raise ValueError(f"patterns must have shape (n >= 1, dim), got shape {x.shape}; flatten images first")
-  if not np.all(np.isfinite(x)) or x.min() < -1.0 - 1e-5 or x.max() > 1.0 + 1e-5:
-    raise ValueError("patterns must hold finite values in [-1, 1] (images mapped by to_signed), got "
-                     f"range [{np.nanmin(x):.4g}, {np.nanmax(x):.4g}]")
-  x = jnp.asarray(x, jnp.float32)
+  x = _check_patterns(patterns)
   capacity = getattr(memory, "capacity", None) or x.shape[0]
   if capacity < x.shape[0]:
     raise ValueError(f"the memory has {capacity} slots but {x.shape[0]} patterns were given")
@@ -161,10 +166,7 @@ def store_source(memory: Any, patterns: Any, key: Array, incremental: bool = Fal
   `checkpoint_dir` (a rerun resumes), and returns its parameters.
   """
   if isinstance(memory, LearnedDiffusion):
-    x = np.asarray(patterns)
-    if x.ndim != 2 or x.shape[0] == 0:
-      raise ValueError(f"patterns must have shape (n >= 1, dim), got shape {x.shape}; flatten images first")
-    return memory.fit(key, jnp.asarray(x, jnp.float32), checkpoint_dir=checkpoint_dir)
+    return memory.fit(key, _check_patterns(patterns), checkpoint_dir=checkpoint_dir)
   return store(memory, patterns, incremental=incremental)
 
 
