@@ -4,7 +4,8 @@
   python scripts/learned_capacity.py --preset=paper --out_dir=results/learned_capacity_paper \
       --exact_capacity_csv=results/capacity_paper/capacity.csv
 
-Per d and repeat: start at the exact model's capacity + 4, train a score network, test it on 30
+Per d and repeat: start at the exact model's capacity + 4 (rounded down to a whole number;
+--start_rounding=nearest rounds the capacity to the nearest one first), train a score network, test it on 30
 batches of unseen denoising cues of its patterns, lower n by one until the mean Hamming error is
 ≤ 3% (see assocmem/experiments/learned_capacity.py). The exact capacity comes from the preset's
 table (quick), else from --exact_capacity_csv (capacity.csv of scripts/capacity.py), else it is
@@ -37,6 +38,9 @@ flags.DEFINE_integer("repeats", None, "Repeats per d; default: the preset's.")
 flags.DEFINE_integer("n_iterations", None, "Adam steps per network; default: the preset's.")
 flags.DEFINE_integer("block", None, "Candidates per repeat per round (0: all at once); default: the preset's.")
 flags.DEFINE_integer("seed", None, "Seed; default: the preset's.")
+flags.DEFINE_enum("start_rounding", None, list(lc.START_ROUNDINGS),
+                  "How the exact capacity c gives the first candidate: floor = floor(c + 4) (the default), "
+                  "nearest = round(c) + 4 (the reading of runs before 2026-11-24); default: the preset's.")
 flags.DEFINE_integer("abort_after_chunks", None,
                      "Testing only: exit abruptly (os._exit) after this many training chunks.", lower_bound=1)
 
@@ -55,7 +59,7 @@ def settings() -> Settings:
   overrides = {}
   if FLAGS.dims:
     overrides["dims"] = cli.int_tuple("dims", FLAGS.dims)
-  overrides.update(cli.overrides(FLAGS, ("repeats", "n_iterations", "seed")))
+  overrides.update(cli.overrides(FLAGS, ("repeats", "n_iterations", "seed", "start_rounding")))
   if FLAGS.block is not None:
     if FLAGS.block < 0:
       raise ValueError(f"block must be >= 0 (0: all candidates at once), got {FLAGS.block}")

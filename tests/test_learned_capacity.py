@@ -81,12 +81,41 @@ def test_exact_capacity_sources(tmp_path):
     w.writerow(["diffusion", 10, 5.6, 3.6, 9.5])
     w.writerow(["diffusion", 12, 8.4, 5, 12])
   cfg = lc.LearnedCapacityConfig(dims=(10, 12))
+  assert cfg.start_rounding == "floor"
   got = lc.exact_capacities(cfg, str(path))
-  assert got[10]["capacity"] == 6 and got[12]["capacity"] == 8 and got[10]["source"] == "capacity.csv"
+  # floor: the start floor(c) + 4 never exceeds c + 4 (5.6 + 4 = 9.6 -> 9; 8.4 + 4 -> 12).
+  assert got[10]["capacity"] == 5 and got[12]["capacity"] == 8 and got[10]["source"] == "capacity.csv"
+  assert got[10]["value"] == 5.6
+  near = lc.exact_capacities(dataclasses.replace(cfg, start_rounding="nearest"), str(path))
+  assert near[10]["capacity"] == 6 and near[12]["capacity"] == 8
   with pytest.raises(ValueError, match="no exact capacity"):
     lc.exact_capacities(lc.LearnedCapacityConfig(dims=(10, 14)), str(path))
   with pytest.raises(ValueError, match="exact_capacity_csv"):
     lc.exact_capacities(cfg, str(tmp_path / "missing.csv"))
+
+
+def test_integer_capacity_floor_and_nearest():
+  assert [lc.integer_capacity(v) for v in (3.95, 7.58, 15.59, 27.86, 7.0, 6.9999999999, 0.2)] == [3, 7, 15, 27, 7, 7, 0]
+  assert [lc.integer_capacity(v, "nearest") for v in (3.95, 7.58, 15.59, 27.86, 7.0, 0.2)] == [4, 8, 16, 28, 7, 0]
+  for bad in (float("nan"), -1.0, "7"):
+    with pytest.raises(ValueError, match="value"):
+      lc.integer_capacity(bad)
+  with pytest.raises(ValueError, match="rounding"):
+    lc.integer_capacity(3.0, "ceil")
+
+
+def test_start_rounding_changes_only_where_the_walk_starts():
+  """Same candidate records: the two starts give the same capacity unless a repeat passes above ⌊c⌋ + margin."""
+  cfg = lc.LearnedCapacityConfig(dims=(10,), repeats=2)
+  chash = cfg.config_hash()
+  rec = lambda r, n, ok: {"d": 10, "repeat": r, "n_patterns": n, "config": chash, "passed": ok}
+  # repeat 0 passes at 5 (below both starts); repeat 1 passes at the nearest start 8 only.
+  records = [rec(0, n, n <= 5) for n in range(1, 9)] + [rec(1, n, n in (8, 3)) for n in range(1, 9)]
+  exact = 3.95   # floor start 7, nearest start 8
+  caps = {rnd: [r["capacity"] for r in lc.capacities_from_records(
+      cfg, records, {10: lc.integer_capacity(exact, rnd) + cfg.margin})] for rnd in lc.START_ROUNDINGS}
+  assert caps == {"floor": [5, 3], "nearest": [5, 8]}
+  assert dataclasses.replace(cfg, start_rounding="nearest").config_hash() == chash   # records stay valid
 
 
 def test_load_points_rejects_other_headers(tmp_path):
@@ -100,7 +129,8 @@ def test_bad_settings_name_the_argument():
   for kw, name in (({"dims": ()}, "dims"), ({"repeats": 0}, "repeats"), ({"block": 0}, "block"),
                    ({"n_iterations": 0}, "n_iterations"), ({"theta_min": 0.0}, "theta_min"),
                    ({"theta_max": 1.1}, "theta_max"), ({"hidden_per_dim": 0}, "hidden_per_dim"),
-                   ({"theta": 1.0}, "theta"), ({"exact_capacity": ((10, "a"),)}, "exact_capacity")):
+                   ({"theta": 1.0}, "theta"), ({"exact_capacity": ((10, "a"),)}, "exact_capacity"),
+                   ({"start_rounding": "up"}, "start_rounding")):
     with pytest.raises(ValueError, match=name):
       lc.LearnedCapacityConfig(**kw)
   with pytest.raises(ValueError, match="preset"):

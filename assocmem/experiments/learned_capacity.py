@@ -9,8 +9,10 @@ to 10, 12, 14, and 16."
 
 Our reading, per (d, repeat r) (every choice is listed in `LearnedCapacityConfig`):
 
-* n_top = round(exact capacity at d) + 4, the exact capacity being the smoothed estimate of
-  `assocmem.experiments.capacity` (from a capacity.csv, from a fixed table, or computed here);
+* n_top = ⌊exact capacity at d + 4⌋, the largest whole number of patterns not above "capacity
+  plus 4" (`start_rounding="floor"`; `"nearest"`: round(capacity) + 4), the exact capacity being the
+  smoothed estimate of `assocmem.experiments.capacity` (from a capacity.csv, from a fixed table, or
+  computed here);
 * candidate n trains a fresh ScoreMLP (80·d hidden units; Eq. 27, θ ~ U(0.6, 1), Adam 1e-3, full
   batch, 5,000 steps) on the first n patterns of repeat r's pattern sequence (pattern i = sign of a
   Gaussian drawn from (seed, d, r, i), so the sets are nested);
@@ -58,6 +60,7 @@ from assocmem.train import score as train_lib
 Array = jax.Array
 
 CSV_HEADER = ("d", "repeat", "capacity")
+START_ROUNDINGS = ("floor", "nearest")
 ID_FIELDS = ("d", "repeat", "n_patterns", "config")
 
 _SALT_PATTERNS, _SALT_TRAIN, _SALT_CUES = 0x9A77, 0x7A1D, 0xC0E5
@@ -71,6 +74,10 @@ class LearnedCapacityConfig:
     dims: dimensionalities d.
     repeats: independent repeats per d (8).
     margin: n_top = exact capacity + margin (4).
+    start_rounding: how the real-valued exact capacity c gives the integer start n_top: "floor"
+      (⌊c + margin⌋, the largest whole n not above c + margin) or "nearest" (round(c) + margin).
+      The two differ only when c has a fractional part ≥ 0.5, and then only for a repeat whose walk
+      would pass at round(c) + margin, i.e. whose capacity reaches the start (a lower bound either way).
     floor: smallest candidate n tried; capacity floor − 1 if none passes.
     block: candidates per repeat per round (1: sequential; None: all of n_top … floor at once).
     hidden_per_dim: hidden width H = hidden_per_dim · d (80).
@@ -90,6 +97,7 @@ class LearnedCapacityConfig:
   dims: tuple[int, ...] = (10, 12, 14, 16)
   repeats: int = 8
   margin: int = 4
+  start_rounding: str = "floor"
   floor: int = 1
   block: int | None = 1
   hidden_per_dim: int = 80
@@ -117,6 +125,7 @@ class LearnedCapacityConfig:
     for name in ("repeats", "floor", "hidden_per_dim", "n_batches", "ode_steps", "eval_group"):
       _checks.check_int(name, getattr(self, name), 1)
     _checks.check_int("margin", self.margin, 0)
+    _checks.check_choice("start_rounding", self.start_rounding, START_ROUNDINGS)
     _checks.check_int("seed", self.seed, 0)
     if self.block is not None:
       _checks.check_int("block", self.block, 1)
@@ -141,7 +150,8 @@ class LearnedCapacityConfig:
     return ScoreMLP(dim=d, hidden=self.hidden_per_dim * d)
 
   def config_hash(self) -> str:
-    """Identity of the settings a candidate's result depends on (not dims, repeats, block, floor)."""
+    """Identity of the settings a candidate's result depends on (not dims, repeats, block, floor,
+    margin, start_rounding: those choose which candidates run, not what a candidate gives)."""
     keys = ("hidden_per_dim", "n_iterations", "learning_rate", "theta_min", "theta_max", "theta",
             "n_batches", "threshold", "gamma", "ode_steps", "t_end", "seed", "eval_group")
     blob = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True)
@@ -193,12 +203,29 @@ def compute_exact_capacity(dims: Sequence[int], work_dir: str) -> dict[int, floa
   return {int(r["d"]): float(r["capacity"]) for r in capacity.estimate(records, cfg)}
 
 
+def integer_capacity(value: float, rounding: str = "floor") -> int:
+  """The whole number of patterns an estimated capacity `value` stands for when the walk starts:
+  ⌊value⌋ ("floor"; so ⌊value⌋ + margin never exceeds value + margin) or round(value) ("nearest").
+
+  A value within 1e-9 of an integer counts as that integer (a float64 estimate of exactly 7 is 7).
+  """
+  _checks.check_choice("rounding", rounding, START_ROUNDINGS)
+  if not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value) or value < 0:
+    raise ValueError(f"value (an estimated capacity) must be a finite number >= 0, got {value!r}")
+  nearest = int(round(float(value)))
+  if rounding == "nearest" or abs(float(value) - nearest) <= 1e-9:
+    return nearest
+  return int(math.floor(float(value)))
+
+
 def exact_capacities(cfg: LearnedCapacityConfig, csv_path: str | None = None,
                      work_dir: str | None = None) -> dict[int, dict[str, Any]]:
   """{d: {"capacity": int, "value": float, "source": str}} for every d of cfg.
 
   Sources in order: the config's fixed table, the CSV (capacity.csv of scripts/capacity.py), a
-  computation with `compute_exact_capacity` (in work_dir) for the rest. Values are rounded.
+  computation with `compute_exact_capacity` (in work_dir) for the rest. "value" is the estimate,
+  "capacity" the whole number the walk starts from (n_top = capacity + margin), made from the value
+  by `cfg.start_rounding` (`integer_capacity`).
   """
   out: dict[int, dict[str, Any]] = {}
   for d, c in cfg.exact_capacity:
@@ -208,14 +235,16 @@ def exact_capacities(cfg: LearnedCapacityConfig, csv_path: str | None = None,
     table = read_exact_capacity_csv(csv_path)
     for d in cfg.dims:
       if d not in out and d in table:
-        out[d] = {"capacity": int(round(table[d])), "value": table[d], "source": os.path.basename(csv_path)}
+        out[d] = {"capacity": integer_capacity(table[d], cfg.start_rounding), "value": table[d],
+                  "source": os.path.basename(csv_path)}
   missing = [d for d in cfg.dims if d not in out]
   if missing:
     if work_dir is None:
       raise ValueError(f"no exact capacity for d = {missing}: give exact_capacity_csv or a work_dir")
     computed = compute_exact_capacity(missing, work_dir)
     for d in missing:
-      out[d] = {"capacity": int(round(computed[d])), "value": computed[d], "source": "computed"}
+      out[d] = {"capacity": integer_capacity(computed[d], cfg.start_rounding), "value": computed[d],
+                "source": "computed"}
   return out
 
 
@@ -427,6 +456,13 @@ def run(cfg: LearnedCapacityConfig, out_dir: str, exact: dict[int, dict[str, Any
 
 # ----------------------------------------------------------------------------- outputs
 
+def _start_text(conf: dict) -> str:
+  margin = conf.get("margin", 4)
+  if conf.get("start_rounding", "nearest") == "floor":
+    return f"⌊exact capacity + {margin}⌋"
+  return f"round(exact capacity) + {margin}"
+
+
 def csv_text(rows: Sequence[dict[str, int]]) -> str:
   """learned_capacity.csv: the header d,repeat,capacity and one line per (d, repeat)."""
   buf = io.StringIO()
@@ -494,7 +530,7 @@ def report_section(out_dir: str, results_dir: str | None = None) -> str:
   exact = summary.get("exact_capacity", {})
   dims = sorted({d for d, _ in points})
   lines = [head, "",
-           f"App. A's procedure: per d, start at n = (exact capacity, rounded) + {conf.get('margin', 4)}; "
+           f"App. A's procedure: per d, start at n = {_start_text(conf)}; "
            f"train a fresh network ({conf.get('hidden_per_dim', 80)}·d hidden units, "
            f"{conf.get('n_iterations', 5000)} Adam steps of Eq. 27, θ ~ U({conf.get('theta_min', 0.6)}, "
            f"{conf.get('theta_max', 1.0)})); test on {conf.get('n_batches', 30)} batches of unseen denoising "
