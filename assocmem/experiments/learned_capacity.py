@@ -52,6 +52,7 @@ import numpy as np
 
 from assocmem import _checks, files
 from assocmem.experiments import sweep
+from assocmem.experiments.score_networks import ScoreNetworkSettings
 from assocmem.nn.score_mlp import ScoreMLP, learned_score
 from assocmem.samplers import ode_sample
 from assocmem.sde import VPSDE
@@ -67,11 +68,14 @@ _SALT_PATTERNS, _SALT_TRAIN, _SALT_CUES = 0x9A77, 0x7A1D, 0xC0E5
 
 
 @dataclasses.dataclass(frozen=True)
-class LearnedCapacityConfig:
+class LearnedCapacityConfig(ScoreNetworkSettings):
   """Settings of the learned-capacity procedure (defaults: seed 002, App. A).
 
+  The training fields (dims, hidden_per_dim, n_iterations, learning_rate, theta_min, theta_max,
+  chunk_size, seed) are `ScoreNetworkSettings`'s.
+
   Attributes:
-    dims: dimensionalities d.
+    dims: dimensionalities d (10, 12, 14, 16).
     repeats: independent repeats per d (8).
     margin: n_top = exact capacity + margin (4).
     start_rounding: how the real-valued exact capacity c gives the integer start n_top: "floor"
@@ -80,53 +84,37 @@ class LearnedCapacityConfig:
       would pass at round(c) + margin, i.e. whose capacity reaches the start (a lower bound either way).
     floor: smallest candidate n tried; capacity floor − 1 if none passes.
     block: candidates per repeat per round (1: sequential; None: all of n_top … floor at once).
-    hidden_per_dim: hidden width H = hidden_per_dim · d (80).
-    n_iterations, learning_rate, theta_min, theta_max: training (5,000 Adam steps at 1e-3, θ ~ U(0.6, 1)).
     theta: signal level of the test cues (0.68).
     n_batches: test batches, each every training pattern corrupted once (30).
     threshold: largest passing mean Hamming error (3%).
     gamma, ode_steps, t_end: the recall ODE (VP γ = 0.8, 300 Euler steps to 1e-3).
-    chunk_size: training steps per jit call.
     eval_group: test batches recalled per jitted call (a fixed grouping: results do not depend on
       `early_decision`).
     early_decision: stop testing a candidate once its verdict is settled (same verdicts; see
       `evaluate_candidates`).
     exact_capacity: fixed (d, capacity) table of the exact model (used before any CSV or computation).
-    seed: seed of patterns, networks and cues.
   """
-  dims: tuple[int, ...] = (10, 12, 14, 16)
   repeats: int = 8
   margin: int = 4
   start_rounding: str = "floor"
   floor: int = 1
   block: int | None = 1
-  hidden_per_dim: int = 80
-  n_iterations: int = 5000
-  learning_rate: float = 1e-3
-  theta_min: float = 0.6
-  theta_max: float = 1.0
   theta: float = 0.68
   n_batches: int = 30
   threshold: float = 0.03
   gamma: float = 0.8
   ode_steps: int = 300
   t_end: float = 1e-3
-  chunk_size: int = 250
   eval_group: int = 5
   early_decision: bool = True
   exact_capacity: tuple[tuple[int, int], ...] = ()
-  seed: int = 0
 
   def __post_init__(self):
-    if not isinstance(self.dims, tuple) or not self.dims:
-      raise ValueError(f"dims must be a non-empty tuple of integers >= 1, got {self.dims!r}")
-    for d in self.dims:
-      _checks.check_int("dims", d, 1)
-    for name in ("repeats", "floor", "hidden_per_dim", "n_batches", "ode_steps", "eval_group"):
+    super().__post_init__()
+    for name in ("repeats", "floor", "n_batches", "ode_steps", "eval_group"):
       _checks.check_int(name, getattr(self, name), 1)
     _checks.check_int("margin", self.margin, 0)
     _checks.check_choice("start_rounding", self.start_rounding, START_ROUNDINGS)
-    _checks.check_int("seed", self.seed, 0)
     if self.block is not None:
       _checks.check_int("block", self.block, 1)
     if not isinstance(self.early_decision, bool):
@@ -139,15 +127,6 @@ class LearnedCapacityConfig:
       if (not isinstance(row, tuple) or len(row) != 2 or not all(isinstance(v, int) for v in row)
           or row[1] < 0):
         raise ValueError(f"exact_capacity must hold (d, capacity) pairs of integers, got {row!r}")
-    self.train_config()   # validates n_iterations, learning_rate, theta_min/max, chunk_size
-
-  def train_config(self) -> train_lib.ScoreTrainConfig:
-    return train_lib.ScoreTrainConfig(n_iterations=self.n_iterations, learning_rate=self.learning_rate,
-                                      theta_min=self.theta_min, theta_max=self.theta_max,
-                                      chunk_size=self.chunk_size, log_every_s=30.0)
-
-  def model(self, d: int) -> ScoreMLP:
-    return ScoreMLP(dim=d, hidden=self.hidden_per_dim * d)
 
   def config_hash(self) -> str:
     """Identity of the settings a candidate's result depends on (not dims, repeats, block, floor,

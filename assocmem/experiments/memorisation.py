@@ -56,6 +56,7 @@ import numpy as np
 
 from assocmem import _checks, files
 from assocmem.experiments import sweep
+from assocmem.experiments.score_networks import ScoreNetworkSettings
 from assocmem.bank import make_bank
 from assocmem.experiments import learned_capacity as lc
 from assocmem.nn.score_mlp import ScoreMLP, learned_score
@@ -73,46 +74,39 @@ _SALT_SAMPLES, _SALT_TRAIN = 0x5A3F, 0x3E30
 
 
 @dataclasses.dataclass(frozen=True)
-class MemorisationConfig:
+class MemorisationConfig(ScoreNetworkSettings):
   """Settings of the memorisation → generalisation sweep.
 
+  The training fields (dims, hidden_per_dim, n_iterations, learning_rate, theta_min, theta_max,
+  chunk_size, seed) are `ScoreNetworkSettings`'s; here θ ~ U(0.01, 1), the full noise range, so that
+  the networks can sample from the prior. The seed draws the patterns as learned_capacity does with
+  the same seed, and the networks and samples.
+
   Attributes:
-    dims: dimensionalities d.
+    dims: dimensionalities d (10, 12).
     capacity: (d, C) table of the learned capacity that sets the N grid (N = round(r · C)).
     ratios: the multiples r of C (up to ≥ 8).
     repeats: pattern sets (networks) per (d, N).
-    hidden_per_dim, n_iterations, learning_rate, theta_min, theta_max: training (Eq. 27, full noise range).
     n_samples: samples per network.
     sample_steps, t_end, gamma: Euler–Maruyama from θ = theta_min to t_end on a geometric grid (VP, γ).
     delta_m, delta_s: classification radii (Euclidean).
-    chunk_size: training steps per jit call.
     exact: also sample the exact model of the same patterns (memorisation_exact.csv).
-    seed: seed of patterns (as learned_capacity with the same seed), networks and samples.
   """
   dims: tuple[int, ...] = (10, 12)
+  theta_min: float = 0.01
   capacity: tuple[tuple[int, int], ...] = ((10, 4), (12, 8))
   ratios: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
   repeats: int = 3
-  hidden_per_dim: int = 80
-  n_iterations: int = 5000
-  learning_rate: float = 1e-3
-  theta_min: float = 0.01
-  theta_max: float = 1.0
   n_samples: int = 256
   sample_steps: int = 300
   t_end: float = 1e-3
   gamma: float = 0.8
   delta_m: float = 1.0
   delta_s: float = 1.0
-  chunk_size: int = 250
   exact: bool = True
-  seed: int = 0
 
   def __post_init__(self):
-    if not isinstance(self.dims, tuple) or not self.dims:
-      raise ValueError(f"dims must be a non-empty tuple of integers >= 1, got {self.dims!r}")
-    for d in self.dims:
-      _checks.check_int("dims", d, 1)
+    super().__post_init__()
     caps = dict(self.capacity)
     missing = [d for d in self.dims if d not in caps]
     if missing:
@@ -121,21 +115,14 @@ class MemorisationConfig:
       raise ValueError(f"capacity values must be > 0, got {self.capacity}")
     if not self.ratios or any(not isinstance(r, (int, float)) or r <= 0 for r in self.ratios):
       raise ValueError(f"ratios must be positive numbers, got {self.ratios}")
-    for name in ("repeats", "hidden_per_dim", "n_samples", "sample_steps"):
+    for name in ("repeats", "n_samples", "sample_steps"):
       _checks.check_int(name, getattr(self, name), 1)
-    _checks.check_int("seed", self.seed, 0)
     _checks.check_positive("delta_m", self.delta_m)
     _checks.check_positive("delta_s", self.delta_s)
     _checks.check_positive("gamma", self.gamma)
     _checks.check_positive("t_end", self.t_end)
     if self.theta_min >= 1:
       raise ValueError(f"theta_min must lie in (0, 1) to sample from the prior, got {self.theta_min}")
-    self.train_config()
-
-  def train_config(self) -> train_lib.ScoreTrainConfig:
-    return train_lib.ScoreTrainConfig(n_iterations=self.n_iterations, learning_rate=self.learning_rate,
-                                      theta_min=self.theta_min, theta_max=self.theta_max,
-                                      chunk_size=self.chunk_size, log_every_s=30.0)
 
   def n_grid(self, d: int) -> list[int]:
     """Pattern counts N = max(1, round(r · C_d)), increasing, deduplicated."""
@@ -276,7 +263,7 @@ def run_cell(cfg: MemorisationConfig, model_kind: str, d: int, n: int, checkpoin
   sample_keys = jnp.stack([_key(cfg, _SALT_SAMPLES, d, n, r) for r in range(cfg.repeats)])
   extra: dict[str, Any] = {}
   if model_kind == "learned":
-    model = ScoreMLP(dim=d, hidden=cfg.hidden_per_dim * d)
+    model = cfg.model(d)
     keys = jnp.stack([_key(cfg, _SALT_TRAIN, d, n, r) for r in range(cfg.repeats)])
     state = train_lib.fit_ensemble(model, keys, patterns, None, cfg.train_config(),
                                    checkpoint_dir=checkpoint_dir, on_chunk=on_chunk,
