@@ -542,6 +542,15 @@ def _semantic_score(state: SemanticState, x: Array, theta: Array, var: Array) ->
   return _mixture_score(x, theta, var, a, (b - a)[:, None, :], log_w)
 
 
+def _semantic_inputs(x: Array, t: Array, curve: Curve, sde: Any, n_segments: int,
+                     log_density_s: Optional[Callable[[Array], Array]]) -> tuple[SemanticState, Array, Array, Array]:
+  """(state, x, θ_t, v_t) of a semantic memory on a curve: the checked arguments of Eq. 24."""
+  x = _checks.check_state("x", x, _curve_dim(curve))
+  state = semantic_state(curve, n_segments, log_density_s)
+  theta, var = _theta_and_variance(sde, t)
+  return state, x, theta, var
+
+
 def semantic_log_density(
     x: Array,
     t: Array,
@@ -572,10 +581,7 @@ def semantic_log_density(
   Returns:
     scalar log-density.
   """
-  x = _checks.check_state("x", x, _curve_dim(curve))
-  state = semantic_state(curve, n_segments, log_density_s)
-  theta, var = _theta_and_variance(sde, t)
-  return _semantic_log_density(state, x, theta, var)
+  return _semantic_log_density(*_semantic_inputs(x, t, curve, sde, n_segments, log_density_s))
 
 
 def semantic_score(
@@ -593,10 +599,7 @@ def semantic_score(
   :func:`semantic_log_density` (same polyline); its component along the
   polyline vanishes on it as t → 0. Arguments as there. Returns [d].
   """
-  x = _checks.check_state("x", x, _curve_dim(curve))
-  state = semantic_state(curve, n_segments, log_density_s)
-  theta, var = _theta_and_variance(sde, t)
-  return _semantic_score(state, x, theta, var)
+  return _semantic_score(*_semantic_inputs(x, t, curve, sde, n_segments, log_density_s))
 
 
 def semantic_energy(
