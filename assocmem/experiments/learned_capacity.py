@@ -183,7 +183,8 @@ def compute_exact_capacity(dims: Sequence[int], work_dir: str) -> dict[int, floa
 
 
 def integer_capacity(value: float, rounding: str = "floor") -> int:
-  """The whole number of patterns an estimated capacity `value` stands for when the walk starts:
+  """The whole number of patterns an estimated capacity `value` stands for when the walk starts
+  (seed 002, App. A: "n_d is the estimated capacity of the exact score model plus 4"):
   ⌊value⌋ ("floor"; so ⌊value⌋ + margin never exceeds value + margin) or round(value) ("nearest").
 
   A value within 1e-9 of an integer counts as that integer (a float64 estimate of exactly 7 is 7).

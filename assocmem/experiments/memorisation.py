@@ -59,7 +59,7 @@ from assocmem.experiments import sweep
 from assocmem.experiments.score_networks import ScoreNetworkSettings
 from assocmem.bank import make_bank
 from assocmem.experiments import learned_capacity as lc
-from assocmem.nn.score_mlp import ScoreMLP, learned_score
+from assocmem.nn.score_mlp import learned_score
 from assocmem.samplers import em_sample
 from assocmem.scores import exact_score
 from assocmem.sde import VPSDE
