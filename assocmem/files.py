@@ -83,3 +83,64 @@ def save_npz(path: str, **arrays) -> None:
   import numpy as np  # pylint: disable=import-outside-toplevel
   with atomic_open(path, "wb") as f:
     np.savez(f, **arrays)
+
+
+class OutputDirLocked(RuntimeError):
+  """Another live process holds the lock of an output directory."""
+
+
+LOCK_NAME = ".assocmem.lock"
+
+
+def check_output_dir(out_dir: str, name: str = "out_dir") -> str:
+  """`out_dir` as an absolute path after checking it can hold results (ValueError naming `name`).
+
+  Creates the directory on the writing process (only there: other processes create nothing). A path
+  that is an existing file, or a directory this process cannot write to, is rejected.
+  """
+  if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
+    raise ValueError(f"{name} must be a non-empty path, got {out_dir!r}")
+  path = os.path.abspath(os.fspath(out_dir))
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise ValueError(f"{name} {out_dir!r} is an existing file, not a directory")
+  if not is_writer():
+    return path
+  try:
+    os.makedirs(path, exist_ok=True)
+  except OSError as err:
+    raise ValueError(f"{name} {out_dir!r} cannot be created: {err.strerror or err}") from None
+  if not os.access(path, os.W_OK | os.X_OK):
+    raise ValueError(f"{name} {out_dir!r} is not writable by this user")
+  return path
+
+
+@contextlib.contextmanager
+def lock_output_dir(out_dir: str, name: str = "out_dir") -> Iterator[str]:
+  """Holds an exclusive lock on `out_dir` while the block runs: one writer per output folder.
+
+  The lock is an advisory `fcntl.flock` on `out_dir/.assocmem.lock`, which the kernel releases when
+  the holder exits in any way (a SIGKILLed run leaves no stuck lock; the file itself may stay and is
+  harmless). A second run on the same folder raises `OutputDirLocked` at once, naming the folder and
+  the holder's process id. Only the writing process (process 0) locks; other processes of a
+  multi-process run do nothing here. Yields the absolute path.
+  """
+  import fcntl  # pylint: disable=import-outside-toplevel
+  path = check_output_dir(out_dir, name)
+  if not is_writer():
+    yield path
+    return
+  lock_path = os.path.join(path, LOCK_NAME)
+  fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+  try:
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+      raise OutputDirLocked(
+          f"{name} {out_dir!r} is in use by another run (process {holder}); wait for it to finish, "
+          f"or choose another {name}") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    yield path
+  finally:
+    os.close(fd)   # closing releases the flock

@@ -19,11 +19,15 @@ environment failure) and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import logging as std_logging
 import os
+import sys
 from typing import Any, Callable, Sequence, TypeVar
 
 from absl import app, logging
+
+from assocmem import files
 
 Config = TypeVar("Config")
 
@@ -56,6 +60,11 @@ def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
       becomes an `app.UsageError` (absl prints the script's usage and the one-line
       message, and exits with status 1).
 
+  When the settings have an `out_dir`, the run holds `files.lock_output_dir(out_dir)` while `main`
+  runs: an output folder that is a file or cannot be written is a usage error naming --out_dir, and
+  a second run on a folder another live run holds stops at once with exit status 1 and a message
+  naming the folder (a killed run leaves no stuck lock).
+
   Positional command-line arguments are rejected as a usage error too. INFO records of the
   libraries in `QUIET_LIBRARIES` (orbax) are dropped from the log.
   """
@@ -70,7 +79,19 @@ def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
       cfg = settings()
     except ValueError as err:
       raise app.UsageError(" ".join(str(err).split())) from err
-    main(cfg)
+    out_dir = getattr(cfg, "out_dir", None)
+    if out_dir is None:
+      main(cfg)
+      return
+    with contextlib.ExitStack() as stack:
+      try:
+        stack.enter_context(files.lock_output_dir(out_dir, "--out_dir"))
+      except ValueError as err:
+        raise app.UsageError(" ".join(str(err).split())) from err
+      except files.OutputDirLocked as err:
+        logging.error("%s", err)
+        sys.exit(f"error: {err}")
+      main(cfg)
 
   app.run(wrapped)
 

@@ -3,6 +3,12 @@
 A run writes `Checkpointer(dir).save(step, state)` every so often; a restarted run calls
 `restore(target)` and gets the newest complete checkpoint (orbax finalises a step atomically, so
 a run killed while saving leaves the previous step intact) or None when there is none.
+
+Checkpoints fail safe: when the newest step cannot be read (a truncated or overwritten file), the
+restore logs a warning naming the bad step, moves it aside to `<dir>/<step>.corrupt` (so the run's
+next save of that step number is not blocked) and falls back to the next older good step. When no
+step can be read it raises `CheckpointError` naming the directory and the remedy; never a bare
+decoder error.
 """
 
 from __future__ import annotations
@@ -11,6 +17,13 @@ import os
 from typing import Any
 
 import orbax.checkpoint as ocp
+from absl import logging
+
+from assocmem import files
+
+
+class CheckpointError(RuntimeError):
+  """No checkpoint of a directory could be restored (the message names it and the remedy)."""
 
 
 class Checkpointer:
@@ -39,12 +52,69 @@ class Checkpointer:
     self._manager.save(int(step), args=ocp.args.StandardSave(state), force=True)
     self._manager.wait_until_finished()
 
+  def all_steps(self) -> list[int]:
+    """Finished steps on disk, oldest first."""
+    return sorted(self._manager.all_steps())
+
+  def _restore_step(self, step: int, target: Any) -> Any:
+    return self._manager.restore(step, args=ocp.args.StandardRestore(target))
+
+  def _set_aside(self, step: int) -> str:
+    """Renames the unreadable `step` to `<step>.corrupt[.k]` (process 0 only); returns the new path."""
+    src = os.path.join(self.directory, str(step))
+    dst = src + ".corrupt"
+    k = 0
+    while os.path.exists(dst):
+      k += 1
+      dst = f"{src}.corrupt.{k}"
+    if files.is_writer() and os.path.exists(src):
+      os.replace(src, dst)
+      self._manager.reload()
+    return dst
+
   def restore(self, target: Any, step: int | None = None) -> tuple[int, Any] | tuple[None, None]:
-    """(step, state) of `step` (default: the latest), shaped like `target`; (None, None) if none."""
-    step = self.latest_step() if step is None else step
-    if step is None:
+    """(step, state) of `step` (default: the newest readable step), shaped like `target`.
+
+    Returns (None, None) when the directory holds no step. With `step=None` the steps are tried
+    newest first; when an older one restores, each newer unreadable one is logged (a warning naming
+    it) and moved aside to `<step>.corrupt`. `CheckpointError` (naming the directory and the
+    remedy) when none can be read; nothing is moved then, since a target that matches no step
+    (changed settings) is not damage. An explicit `step` that is missing
+    or unreadable raises `CheckpointError` (a missing one lists the steps there are).
+    """
+    if step is not None:
+      steps = self.all_steps()
+      if int(step) not in steps:
+        raise CheckpointError(f"checkpoint step {step} is not in {self.directory} (steps there: {steps})")
+      try:
+        return int(step), self._restore_step(int(step), target)
+      except Exception as err:  # pylint: disable=broad-except
+        raise CheckpointError(
+            f"checkpoint step {step} in {self.directory} cannot be restored into the given target "
+            f"({type(err).__name__}: {err}); remove {os.path.join(self.directory, str(step))} "
+            "or the directory to start over") from err
+    steps = self.all_steps()
+    if not steps:
       return None, None
-    return step, self._manager.restore(step, args=ocp.args.StandardRestore(target))
+    failures: list[tuple[int, str]] = []
+    for s in reversed(steps):
+      try:
+        state = self._restore_step(s, target)
+      except Exception as err:  # pylint: disable=broad-except
+        failures.append((s, f"{type(err).__name__}: {' '.join(str(err).split())[:200]}"))
+        continue
+      # An older step restored into the same target, so the newer ones are damaged, not mismatched:
+      # set them aside so the resumed run can save those step numbers again.
+      for bad, reason in failures:
+        moved = self._set_aside(bad)
+        logging.warning("checkpoint step %d in %s cannot be restored (%s); moved it to %s and fell "
+                        "back to step %d", bad, self.directory, reason, moved, s)
+      return s, state
+    listed = "; ".join(f"step {s} ({reason})" for s, reason in failures)
+    raise CheckpointError(
+        f"no checkpoint in {self.directory} can be restored: {listed}. If the run's settings changed, "
+        f"use a new output directory; if the files are damaged, delete {self.directory} to start the "
+        "run over")
 
   def close(self) -> None:
     self._manager.close()

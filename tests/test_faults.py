@@ -1,0 +1,183 @@
+"""Fault tolerance: checkpoints that fail safe, and one writer per output folder (issue 17)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from assocmem import files
+from assocmem.nn import vae as V
+from assocmem.nn.score_mlp import ScoreMLP
+from assocmem.train import score as ts
+from assocmem.train import vae as T
+from assocmem.train.checkpoint import CheckpointError, Checkpointer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _corrupt(step_dir: str) -> None:
+  """Truncates every file of one orbax step (a disk that lost the tail of a write)."""
+  hit = 0
+  for root, _, names in os.walk(step_dir):
+    for name in names:
+      with open(os.path.join(root, name), "r+b") as f:
+        f.truncate(max(os.path.getsize(f.name) // 3, 0))
+      hit += 1
+  assert hit, f"no files under {step_dir}"
+
+
+def _tree(seed: float) -> dict:
+  return {"w": jnp.full((3, 2), seed, jnp.float32), "step": np.asarray(int(seed), np.int64)}
+
+
+# ----------------------------------------------------------------------------- Checkpointer
+
+
+def test_corrupted_newest_falls_back_to_older_with_warning(tmp_path, caplog):
+  d = str(tmp_path / "ck")
+  with Checkpointer(d, max_to_keep=3) as ck:
+    for s in (1, 2, 3):
+      ck.save(s, _tree(float(s)))
+  _corrupt(os.path.join(d, "3"))
+  with Checkpointer(d, max_to_keep=3) as ck, caplog.at_level("WARNING"):
+    step, state = ck.restore(_tree(0.0))
+    assert step == 2
+    np.testing.assert_array_equal(np.asarray(state["w"]), np.full((3, 2), 2.0, np.float32))
+    assert any("step 3" in r.getMessage() and d in r.getMessage() for r in caplog.records)
+    assert os.path.isdir(os.path.join(d, "3.corrupt")) and ck.all_steps() == [1, 2]
+    ck.save(3, _tree(3.0))                     # the resumed run can write step 3 again
+    assert ck.restore(_tree(0.0))[0] == 3
+
+
+def test_every_step_unreadable_names_directory_and_remedy(tmp_path):
+  d = str(tmp_path / "ck")
+  with Checkpointer(d) as ck:
+    ck.save(1, _tree(1.0))
+  _corrupt(os.path.join(d, "1"))
+  with Checkpointer(d) as ck:
+    with pytest.raises(CheckpointError, match=r"(?s)no checkpoint in .*ck.*step 1.*delete"):
+      ck.restore(_tree(0.0))
+    assert ck.all_steps() == [1]              # nothing is moved when no step can be read
+
+
+def test_wrong_target_and_missing_step_are_clear(tmp_path):
+  d = str(tmp_path / "ck")
+  with Checkpointer(d) as ck:
+    ck.save(5, _tree(1.0))
+    with pytest.raises(CheckpointError, match=r"step 7 is not in .*steps there: \[5\]"):
+      ck.restore(_tree(0.0), step=7)
+    with pytest.raises(CheckpointError, match="cannot be restored"):
+      ck.restore({"other": jnp.zeros((9,))}, step=5)
+    with pytest.raises(CheckpointError, match="settings changed"):
+      ck.restore({"other": jnp.zeros((9,))})
+    assert ck.all_steps() == [5]
+
+
+# ----------------------------------------------------------------------------- trainers
+
+
+def test_score_trainer_resumes_past_a_corrupted_checkpoint(tmp_path):
+  model = ScoreMLP(dim=6, hidden=32)
+  cfg = ts.ScoreTrainConfig(n_iterations=40, chunk_size=10, log_every_s=1e9, checkpoint_every_s=0.0)
+  pats = jnp.sign(jax.random.normal(jax.random.PRNGKey(3), (4, 6)))
+  key = jax.random.PRNGKey(0)
+  full = ts.fit(model, key, pats, cfg=cfg)
+  ckpt = str(tmp_path / "run")
+  ts.fit(model, key, pats, cfg=cfg, checkpoint_dir=ckpt)
+  assert Checkpointer(ckpt).all_steps() == [30, 40]
+  _corrupt(os.path.join(ckpt, "40"))
+  ran = []
+  resumed = ts.fit(model, key, pats, cfg=cfg, checkpoint_dir=ckpt,
+                   on_chunk=lambda s: ran.append(int(np.asarray(s.step))))
+  assert ran == [40]                               # fell back to step 30 and trained the last chunk
+  for a, b in zip(jax.tree.leaves(full), jax.tree.leaves(resumed)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_vae_trainer_resumes_past_a_corrupted_checkpoint(tmp_path):
+  model = V.ConvVAE(V.mnist_config(latent_dim=4))
+  data = np.random.default_rng(0).uniform(size=(12, 28, 28, 1)).astype(np.float32)
+  cfg = T.TrainConfig(batch_size=8, epochs=3, patience=None)
+  key = jax.random.PRNGKey(7)
+  d = str(tmp_path / "vae")
+  full = T.fit_vae(model, data, key, config=cfg, checkpoint_dir=d)
+  newest = Checkpointer(d).all_steps()[-1]
+  _corrupt(os.path.join(d, str(newest)))
+  resumed = T.fit_vae(model, data, key, config=cfg, checkpoint_dir=d)
+  assert resumed.resumed_from_epoch == newest - 1
+  assert resumed.losses == full.losses
+  for a, b in zip(jax.tree.leaves(full.state), jax.tree.leaves(resumed.state)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+# ----------------------------------------------------------------------------- one writer per folder
+
+
+def test_lock_output_dir_is_exclusive_and_released(tmp_path):
+  out = str(tmp_path / "out")
+  with files.lock_output_dir(out) as path:
+    assert path == os.path.abspath(out) and os.path.isdir(out)
+    with pytest.raises(files.OutputDirLocked, match=rf"out_dir .*out.* in use by another run \(process {os.getpid()}\)"):
+      with files.lock_output_dir(out):
+        pass
+  with files.lock_output_dir(out):              # released on exit
+    pass
+
+
+def test_output_dir_that_is_a_file_or_unwritable(tmp_path):
+  f = tmp_path / "file"
+  f.write_text("x")
+  with pytest.raises(ValueError, match="out_dir .* is an existing file"):
+    with files.lock_output_dir(str(f)):
+      pass
+  with pytest.raises(ValueError, match="out_dir must be a non-empty path"):
+    files.check_output_dir("")
+  if os.geteuid() != 0:                          # root may write anywhere
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    with pytest.raises(ValueError, match="not writable"):
+      files.check_output_dir(str(ro))
+
+
+_HOLDER = textwrap.dedent("""
+    import sys, time
+    from assocmem import files
+    with files.lock_output_dir(sys.argv[1]):
+      print("locked", flush=True)
+      time.sleep(600)
+""")
+
+
+def _start_holder(out: str) -> subprocess.Popen:
+  env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), JAX_PLATFORMS="cpu")
+  proc = subprocess.Popen([sys.executable, "-c", _HOLDER, out], stdout=subprocess.PIPE, text=True, env=env)
+  assert proc.stdout.readline().strip() == "locked"
+  return proc
+
+
+def test_second_script_on_same_out_dir_stops_at_once_and_sigkill_leaves_no_stuck_lock(tmp_path):
+  out = str(tmp_path / "shared_out")
+  holder = _start_holder(out)
+  try:
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), JAX_PLATFORMS="cpu")
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "landscapes.py"), "--preset=quick",
+                          f"--out_dir={out}"], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 1, res.stderr[-2000:]
+    assert f"in use by another run (process {holder.pid})" in res.stderr
+    assert time.perf_counter() - t0 < 60
+    assert sorted(os.listdir(out)) == [files.LOCK_NAME]      # it wrote nothing
+  finally:
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+  with files.lock_output_dir(out):                  # the killed holder left no stuck lock
+    pass
