@@ -22,6 +22,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from assocmem import _checks
 
@@ -194,19 +195,32 @@ def write(bank: PatternBank, index: Any, pattern: Array, log_weight: Any = 0.0) 
 
 
 def write_many(bank: PatternBank, start: Any, patterns: Array) -> PatternBank:
-  """Stores (M, d) patterns in slots start, …, start + M − 1 (one `dynamic_update_slice`)."""
+  """Stores (M, d) patterns in slots start, …, start + M − 1 (one `dynamic_update_slice`).
+
+  Each written slot gets log-weight 0 (weights need not be normalised: the mixture normalises them).
+  The slots must fit: start + M ≤ N. A concrete `start` that overflows, or concrete patterns with
+  NaN/inf, raise ValueError here; a traced `start` or traced patterns are checked under `checked`.
+  """
   patterns = jnp.asarray(patterns, bank.dtype)
   if patterns.ndim != 2 or patterns.shape[1] != bank.dim:
     raise ValueError(f"patterns must have shape (M, {bank.dim}) to match the bank, got {tuple(patterns.shape)}")
-  if patterns.shape[0] > bank.capacity:
-    raise ValueError(f"patterns holds {patterns.shape[0]} patterns but the bank has {bank.capacity} slots")
-  _checks.check_int_index("start", start, bank.capacity)
+  m = patterns.shape[0]
+  if m > bank.capacity:
+    raise ValueError(f"patterns holds {m} patterns but the bank has {bank.capacity} slots")
+  if isinstance(start, bool):
+    raise ValueError(f"start must be an integer index, got {start!r}")
+  if _checks.is_concrete(start) and np.asarray(start).shape == () and np.issubdtype(np.asarray(start).dtype, np.integer) \
+      and int(start) + m > bank.capacity:
+    raise ValueError(f"start={int(start)} with {m} patterns overflows the bank's {bank.capacity} slots "
+                     f"(start must be <= {bank.capacity - m})")
+  _checks.check_int_index("start", start, bank.capacity - m + 1)
+  _checks.check_finite("patterns", patterns)
   _checks.debug_check_finite("patterns", patterns)
   c = patterns - bank.center
-  start = jnp.asarray(start, jnp.int32)
+  start = jnp.asarray(start)
+  zero = jnp.zeros((), start.dtype)          # same integer type for both indices (also under x64)
   upd = jax.lax.dynamic_update_slice
-  m = patterns.shape[0]
-  return PatternBank(upd(bank.centered, c, (start, 0)), bank.center,
+  return PatternBank(upd(bank.centered, c, (start, zero)), bank.center,
                      upd(bank.sq_norms, _centered_sq_norms(c), (start,)),
                      upd(bank.log_weights, jnp.zeros((m,), bank.dtype), (start,)))
 

@@ -181,3 +181,34 @@ def test_second_script_on_same_out_dir_stops_at_once_and_sigkill_leaves_no_stuck
     holder.wait()
   with files.lock_output_dir(out):                  # the killed holder left no stuck lock
     pass
+
+
+# ----------------------------------------------------------------------------- silent bad input
+
+
+def test_write_many_overflow_nan_and_x64():
+  import assocmem as am
+  bank = am.empty_bank(4, 3, jnp.zeros(3))
+  p = jnp.ones((3, 3))
+  with pytest.raises(ValueError, match=r"start=2 with 3 patterns overflows the bank's 4 slots"):
+    am.write_many(bank, 2, p)
+  with pytest.raises(ValueError, match="patterns contains non-finite"):
+    am.write_many(bank, 0, p.at[1, 2].set(jnp.nan))
+  safe = am.checked(lambda s, x: am.write_many(bank, s, x))
+  with pytest.raises(am.CheckError, match="start must lie in"):
+    safe(2, p)
+  with pytest.raises(am.CheckError, match="non-finite"):
+    safe(0, p.at[0, 0].set(jnp.inf))
+  np.testing.assert_array_equal(np.asarray(safe(1, p).log_weights), [-np.inf, 0, 0, 0])
+  code = textwrap.dedent("""
+      import jax, jax.numpy as jnp
+      jax.config.update("jax_enable_x64", True)
+      import assocmem as am
+      b = am.empty_bank(4, 3, jnp.zeros(3))
+      out = jax.jit(am.write_many)(b, 1, jnp.ones((3, 3)))
+      assert out.log_weights.tolist() == [float("-inf"), 0.0, 0.0, 0.0], out.log_weights
+      print("ok")
+  """)
+  env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), JAX_PLATFORMS="cpu")
+  res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+  assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
