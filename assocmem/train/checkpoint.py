@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import jax
+import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 
@@ -24,6 +26,28 @@ from assocmem import files
 
 class CheckpointError(RuntimeError):
   """No checkpoint of a directory could be restored (the message names it and the remedy)."""
+
+
+def _to_host(tree: Any) -> Any:
+  """Every jax.Array leaf as a NumPy array (a global array spanning other processes is gathered).
+
+  The explicit host-local strategy for multi-process runs: the training state of assocmem's
+  trainers is replicated (every process computes the same values), so the checkpoint stores plain
+  NumPy arrays, which orbax writes from the primary process and every process can read back.
+  """
+  def leaf(x: Any) -> Any:
+    if isinstance(x, jax.Array):
+      if x.is_fully_addressable:
+        return np.asarray(x)
+      from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
+      return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    return x
+  return jax.tree.map(leaf, tree)
+
+
+def _like(restored: Any, target: Any) -> Any:
+  """Restored NumPy leaves back as jax arrays where the target had jax arrays."""
+  return jax.tree.map(lambda r, t: jax.numpy.asarray(r) if isinstance(t, jax.Array) else r, restored, target)
 
 
 class Checkpointer:
@@ -49,7 +73,7 @@ class Checkpointer:
 
   def save(self, step: int, state: Any) -> None:
     """Saves `state` (any pytree of arrays and scalars) as `step` and waits until it is on disk."""
-    self._manager.save(int(step), args=ocp.args.StandardSave(state), force=True)
+    self._manager.save(int(step), args=ocp.args.StandardSave(_to_host(state)), force=True)
     self._manager.wait_until_finished()
 
   def all_steps(self) -> list[int]:
@@ -57,7 +81,8 @@ class Checkpointer:
     return sorted(self._manager.all_steps())
 
   def _restore_step(self, step: int, target: Any) -> Any:
-    return self._manager.restore(step, args=ocp.args.StandardRestore(target))
+    restored = self._manager.restore(step, args=ocp.args.StandardRestore(_to_host(target)))
+    return _like(restored, target)
 
   def _set_aside(self, step: int) -> str:
     """Renames the unreadable `step` to `<step>.corrupt[.k]` (process 0 only); returns the new path."""
