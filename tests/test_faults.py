@@ -212,3 +212,20 @@ def test_write_many_overflow_nan_and_x64():
   env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), JAX_PLATFORMS="cpu")
   res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
   assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+# ----------------------------------------------------------------------------- multi-process flags
+
+
+@pytest.mark.parametrize("args,match", [
+    (("127.0.0.1:1234", None, 0), "missing --num_processes"),
+    ((None, 2, None), "missing --coordinator_address, --process_id"),
+    (("localhost", 2, 0), "host:port"),
+    (("127.0.0.1:1234", 0, 0), "--num_processes must be >= 1"),
+    (("127.0.0.1:1234", 2, 2), r"--process_id must lie in \[0, 2\)"),
+])
+def test_distributed_flags_are_checked_before_anything_starts(args, match):
+  from assocmem.experiments import cli
+  with pytest.raises(ValueError, match=match):
+    cli.initialize_distributed(*args)
+  assert cli.initialize_distributed(None, None, None) is False

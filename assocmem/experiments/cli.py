@@ -25,11 +25,49 @@ import os
 import sys
 from typing import Any, Callable, Sequence, TypeVar
 
-from absl import app, logging
+from absl import app, flags, logging
 
 from assocmem import files
 
 Config = TypeVar("Config")
+
+COORDINATOR_ADDRESS = flags.DEFINE_string(
+    "coordinator_address", None,
+    "Multi-process runs: host:port of process 0's coordinator (jax.distributed); give it with "
+    "--num_processes and --process_id. Without it, TPU pods and SLURM are auto-detected as usual.")
+NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Multi-process runs: number of processes.")
+PROCESS_ID = flags.DEFINE_integer("process_id", None, "Multi-process runs: this process's index in [0, num_processes).")
+
+
+def initialize_distributed(coordinator_address: str | None, num_processes: int | None,
+                           process_id: int | None) -> bool:
+  """Starts `jax.distributed` when a coordinator is given (returns whether it did).
+
+  On CPU the cross-process collectives go through gloo. ValueError names a missing or bad setting.
+  Must run before the first JAX computation of the process.
+  """
+  given = {"--coordinator_address": coordinator_address, "--num_processes": num_processes,
+           "--process_id": process_id}
+  if all(v is None for v in given.values()):
+    return False
+  missing = [k for k, v in given.items() if v is None]
+  if missing:
+    raise ValueError(f"multi-process runs need --coordinator_address, --num_processes and --process_id "
+                     f"together; missing {', '.join(missing)}")
+  if not isinstance(coordinator_address, str) or ":" not in coordinator_address:
+    raise ValueError(f"--coordinator_address must be host:port, got {coordinator_address!r}")
+  if num_processes < 1:
+    raise ValueError(f"--num_processes must be >= 1, got {num_processes}")
+  if not 0 <= process_id < num_processes:
+    raise ValueError(f"--process_id must lie in [0, {num_processes}), got {process_id}")
+  import jax  # pylint: disable=import-outside-toplevel
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
+                             process_id=process_id)
+  logging.info("jax.distributed: process %d of %d (coordinator %s), %d global devices", process_id,
+               num_processes, coordinator_address, jax.device_count())
+  return True
+
 
 # Libraries whose INFO records a script drops (warnings and errors still show): orbax logs about
 # a dozen lines per checkpoint save, which drowned the training progress (loss, ETA) in the logs.
@@ -65,6 +103,9 @@ def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
   a second run on a folder another live run holds stops at once with exit status 1 and a message
   naming the folder (a killed run leaves no stuck lock).
 
+  Every script takes --coordinator_address, --num_processes and --process_id: given together,
+  `jax.distributed` starts before the settings are read (see `initialize_distributed`).
+
   Positional command-line arguments are rejected as a usage error too. INFO records of the
   libraries in `QUIET_LIBRARIES` (orbax) are dropped from the log.
   """
@@ -75,6 +116,10 @@ def run(main: Callable[[Config], None], settings: Callable[[], Config]) -> None:
       handler.addFilter(LibraryInfoFilter())
     if len(argv) > 1:
       raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    try:
+      initialize_distributed(COORDINATOR_ADDRESS.value, NUM_PROCESSES.value, PROCESS_ID.value)
+    except ValueError as err:
+      raise app.UsageError(" ".join(str(err).split())) from err
     try:
       cfg = settings()
     except ValueError as err:
