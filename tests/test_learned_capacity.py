@@ -76,6 +76,23 @@ def test_all_at_once_equals_sequential_and_resumes(tmp_path):
   assert written["mean_capacity"]["4"] == pytest.approx(np.mean(caps))
   assert written["config_hash"] == TINY.config_hash() and written["candidates_trained"] == 2 * 4
   assert os.path.getsize(tmp_path / "once" / "learned_capacity.png") > 0
+  # a sequential run interrupted during training resumes from candidates.jsonl to the same CSV
+  calls = [0]
+
+  def abort(*args):
+    del args
+    calls[0] += 1
+    if calls[0] == 3:
+      raise KeyboardInterrupt("planted interruption")
+
+  with pytest.raises(KeyboardInterrupt):
+    lc.run(seq_cfg, str(tmp_path / "cut"), on_chunk=abort)
+  done = sweep.JsonlStore(os.path.join(tmp_path / "cut", "candidates.jsonl"), lc.ID_FIELDS).load()
+  assert 0 < len(done) < sequential["candidates_trained"]
+  resumed = lc.run(seq_cfg, str(tmp_path / "cut"))
+  assert resumed["candidates_trained"] == sequential["candidates_trained"]
+  assert (open(tmp_path / "cut" / "learned_capacity.csv", "rb").read()
+          == open(tmp_path / "seq" / "learned_capacity.csv", "rb").read())
   # a rerun trains nothing and rewrites the same CSV, byte for byte
   before = open(path, "rb").read()
   os.remove(path)
