@@ -7,7 +7,7 @@
 Per d and repeat: start at the exact model's capacity + 4 (rounded down to a whole number;
 --start_rounding=nearest rounds the capacity to the nearest one first), train a score network, test it on 30
 batches of unseen denoising cues of its patterns, lower n by one until the mean Hamming error is
-≤ 3% (see assocmem/experiments/learned_capacity.py). The exact capacity comes from the preset's
+≤ 3% (see assocmem/experiments/learned_capacity/). The exact capacity comes from the preset's
 table (quick), else from --exact_capacity_csv (capacity.csv of scripts/capacity.py), else it is
 computed with the capacity sweep (d = 4 … 20 at the paper's settings, cells kept in DIR/exact_capacity).
 
@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
 from absl import flags, logging
 
-from assocmem.experiments import cli
-from assocmem.experiments import learned_capacity as lc
+from assocmem.experiments import cli, registry
+from assocmem.experiments.learned_capacity import START_ROUNDINGS
+
+EXP = registry.get("learned_capacity")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("preset", "quick", list(lc.PRESETS),
+flags.DEFINE_enum("preset", "quick", list(EXP.presets),
                   "quick: d = 6, 8, 2 repeats, 2,000 steps (about a minute); paper: App. A (d = 10…16, 8 repeats).")
 flags.DEFINE_string("out_dir", "results/learned_capacity", "Output directory (resumed if it holds candidates.jsonl).")
 flags.DEFINE_string("exact_capacity_csv", None,
@@ -38,7 +41,7 @@ flags.DEFINE_integer("repeats", None, "Repeats per d; default: the preset's.")
 flags.DEFINE_integer("n_iterations", None, "Adam steps per network; default: the preset's.")
 flags.DEFINE_integer("block", None, "Candidates per repeat per round (0: all at once); default: the preset's.")
 flags.DEFINE_integer("seed", None, "Seed; default: the preset's.")
-flags.DEFINE_enum("start_rounding", None, list(lc.START_ROUNDINGS),
+flags.DEFINE_enum("start_rounding", None, list(START_ROUNDINGS),
                   "How the exact capacity c gives the first candidate: floor = floor(c + 4) (the default), "
                   "nearest = round(c) + 4 (the reading of runs before 2026-11-24); default: the preset's.")
 flags.DEFINE_integer("abort_after_chunks", None,
@@ -47,10 +50,9 @@ flags.DEFINE_integer("abort_after_chunks", None,
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-  """The configuration the flags ask for, where to write and where the exact capacities come from."""
-  config: lc.LearnedCapacityConfig
+  """The configuration the flags ask for and where to write."""
+  config: Any
   out_dir: str
-  exact_capacity_csv: str | None
   abort_after_chunks: int | None
 
 
@@ -64,17 +66,15 @@ def settings() -> Settings:
     if FLAGS.block < 0:
       raise ValueError(f"block must be >= 0 (0: all candidates at once), got {FLAGS.block}")
     overrides["block"] = FLAGS.block or None
-  cfg = lc.get_preset(FLAGS.preset, **overrides)
-  if FLAGS.exact_capacity_csv is not None and not os.path.exists(FLAGS.exact_capacity_csv):
-    raise ValueError(f"exact_capacity_csv {FLAGS.exact_capacity_csv!r} does not exist")
-  return Settings(cfg, FLAGS.out_dir, FLAGS.exact_capacity_csv, FLAGS.abort_after_chunks)
+  if FLAGS.exact_capacity_csv is not None:
+    if not os.path.exists(FLAGS.exact_capacity_csv):
+      raise ValueError(f"exact_capacity_csv {FLAGS.exact_capacity_csv!r} does not exist")
+    overrides["exact_capacity_csv"] = FLAGS.exact_capacity_csv
+  return Settings(EXP.config(FLAGS.preset, **overrides), FLAGS.out_dir, FLAGS.abort_after_chunks)
 
 
 def main(s: Settings) -> None:
-  on_chunk = cli.abort_after(s.abort_after_chunks)
-
-  exact = lc.exact_capacities(s.config, s.exact_capacity_csv, os.path.join(s.out_dir, "exact_capacity"))
-  summary = lc.run(s.config, s.out_dir, exact, on_chunk)
+  summary = EXP.run(s.config, s.out_dir, on_chunk=cli.abort_after(s.abort_after_chunks))
   logging.info("learned capacity: mean per d %s (exact %s), %s s",
                summary["mean_capacity"], {d: e["capacity"] for d, e in summary["exact_capacity"].items()},
                summary["seconds_this_run"])

@@ -7,7 +7,7 @@
 For N from below the learned capacity C to 16 C, trains score networks on N random ±1 patterns,
 samples them from the prior with Euler–Maruyama and classifies each sample as memorised (within
 δ_m of a training pattern), spurious (otherwise within δ_s of another sample) or other, following
-Pham et al. (2025); see assocmem/experiments/memorisation.py. C comes from the preset's table,
+Pham et al. (2025); see assocmem/experiments/memorisation/. C comes from the preset's table,
 or from --learned_capacity_csv (the mean learned capacity per d, rounded).
 
 Writes DIR/memorisation.csv (header d,n_patterns,repeat,memorised,spurious,other),
@@ -18,15 +18,16 @@ DIR/cells.jsonl (resumable), DIR/memorisation.png and DIR/memorisation.json.
 from __future__ import annotations
 
 import dataclasses
-import os
+from typing import Any
 
 from absl import flags, logging
 
-from assocmem.experiments import cli
-from assocmem.experiments import memorisation
+from assocmem.experiments import cli, registry
+
+EXP = registry.get("memorisation")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("preset", "quick", list(memorisation.PRESETS),
+flags.DEFINE_enum("preset", "quick", list(EXP.presets),
                   "quick: d = 6, N = 1…32, 2 repeats, 1,500 steps; paper: d = 10, 12, N up to 16 C, 5,000 steps.")
 flags.DEFINE_string("out_dir", "results/memorisation", "Output directory (resumed if it holds cells.jsonl).")
 flags.DEFINE_string("learned_capacity_csv", None,
@@ -46,7 +47,7 @@ flags.DEFINE_integer("abort_after_chunks", None,
 @dataclasses.dataclass(frozen=True)
 class Settings:
   """The configuration the flags ask for and where to write."""
-  config: memorisation.MemorisationConfig
+  config: Any
   out_dir: str
   abort_after_chunks: int | None
 
@@ -54,22 +55,15 @@ class Settings:
 def settings() -> Settings:
   """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
   overrides = {}
-  base = memorisation.PRESETS[FLAGS.preset]
   if FLAGS.dims:
     overrides["dims"] = cli.int_tuple("dims", FLAGS.dims)
-  overrides.update(cli.overrides(FLAGS, ("repeats", "n_iterations", "n_samples", "delta_m", "delta_s", "exact")))
-  if FLAGS.learned_capacity_csv is not None:
-    if not os.path.exists(FLAGS.learned_capacity_csv):
-      raise ValueError(f"learned_capacity_csv {FLAGS.learned_capacity_csv!r} does not exist")
-    table = {**dict(base.capacity), **memorisation.capacity_table_from_csv(FLAGS.learned_capacity_csv)}
-    overrides["capacity"] = tuple(sorted(table.items()))
-  return Settings(memorisation.get_preset(FLAGS.preset, **overrides), FLAGS.out_dir, FLAGS.abort_after_chunks)
+  overrides.update(cli.overrides(FLAGS, ("repeats", "n_iterations", "n_samples", "delta_m", "delta_s", "exact",
+                                         "learned_capacity_csv")))
+  return Settings(EXP.config(FLAGS.preset, **overrides), FLAGS.out_dir, FLAGS.abort_after_chunks)
 
 
 def main(s: Settings) -> None:
-  on_chunk = cli.abort_after(s.abort_after_chunks)
-
-  summary = memorisation.run(s.config, s.out_dir, on_chunk)
+  summary = EXP.run(s.config, s.out_dir, on_chunk=cli.abort_after(s.abort_after_chunks))
   for r in summary["table"]:
     logging.info("%s d=%d N=%d (N/C=%.2g): memorised %.2f spurious %.2f other %.2f attractors %.1f",
                  r["model"], r["d"], r["n_patterns"], r["n_over_capacity"], r["memorised"], r["spurious"],

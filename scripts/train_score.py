@@ -12,14 +12,16 @@ DIR/figure2b.json (settings, loss, summary), each atomically.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from absl import flags, logging
 
-from assocmem.experiments import cli
-from assocmem.experiments import figure2b
+from assocmem.experiments import cli, registry
+
+EXP = registry.get("figure2b")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("preset", "quick", list(figure2b.PRESETS),
+flags.DEFINE_enum("preset", "quick", list(EXP.presets),
                   "quick: 300 Euler steps (§7's text); paper: 2,000 (Figure 2's caption). Both train fully.")
 flags.DEFINE_string("out_dir", "results/figure2b", "Output directory (resumes from DIR/checkpoints).")
 flags.DEFINE_integer("seed", None, "Seed of patterns and cues (Figure 2a's); default: the preset's.")
@@ -36,7 +38,7 @@ _OVERRIDES = ("seed", "train_seed", "n_iterations", "hidden", "n_steps")
 @dataclasses.dataclass(frozen=True)
 class Settings:
   """The configuration the flags ask for and where to write."""
-  config: figure2b.Figure2bConfig
+  config: Any
   out_dir: str
   abort_after_chunks: int | None
 
@@ -44,13 +46,11 @@ class Settings:
 def settings() -> Settings:
   """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
   overrides = cli.overrides(FLAGS, _OVERRIDES)
-  return Settings(figure2b.get_preset(FLAGS.preset, **overrides), FLAGS.out_dir, FLAGS.abort_after_chunks)
+  return Settings(EXP.config(FLAGS.preset, **overrides), FLAGS.out_dir, FLAGS.abort_after_chunks)
 
 
 def main(s: Settings) -> None:
-  on_chunk = cli.abort_after(s.abort_after_chunks)
-
-  summary = figure2b.run(s.config, s.out_dir, on_chunk)
+  summary = EXP.run(s.config, s.out_dir, on_chunk=cli.abort_after(s.abort_after_chunks))
   logging.info("figure2b: endpoints agree on %.0f%% of cues, loss %.3f, %.1f s",
                100 * summary["fraction_endpoints_agree"], summary["final_loss"], summary["total_seconds"])
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
 from assocmem.experiments import learned_capacity as lc
+from assocmem.experiments import registry, sweep
+from assocmem.experiments.learned_capacity import compute
+from assocmem.train import score as train_lib
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TINY = lc.LearnedCapacityConfig(dims=(4,), repeats=2, margin=2, floor=1, hidden_per_dim=4, n_iterations=40,
                                 chunk_size=20, n_batches=3, ode_steps=20, threshold=0.2,
@@ -29,13 +36,13 @@ def test_patterns_are_nested_and_cues_are_per_candidate():
 
 def test_plan_walks_down_until_a_pass():
   h = TINY.config_hash()
-  rec = lambda r, n, ok: (lc.sweep.cell_id({"d": 4, "repeat": r, "n_patterns": n, "config": h}),
+  rec = lambda r, n, ok: (sweep.cell_id({"d": 4, "repeat": r, "n_patterns": n, "config": h}),
                           {"d": 4, "repeat": r, "n_patterns": n, "config": h, "passed": ok})
   done = dict([rec(0, 5, False), rec(0, 4, True), rec(1, 5, False)])
   seq = dataclasses.replace(TINY, block=1)
-  assert lc._plan(seq, 4, 5, done) == [(1, 4)]                       # repeat 0 finished at 4
+  assert compute._plan(seq, 4, 5, done) == [(1, 4)]                       # repeat 0 finished at 4
   every = dataclasses.replace(TINY, block=None)
-  assert lc._plan(every, 4, 5, done) == [(1, 4), (1, 3), (1, 2), (1, 1)]
+  assert compute._plan(every, 4, 5, done) == [(1, 4), (1, 3), (1, 2), (1, 1)]
   rows = lc.capacities_from_records(seq, [v for _, v in [rec(0, 5, False), rec(0, 4, True), rec(1, 5, False),
                                                           rec(1, 4, False), rec(1, 3, False), rec(1, 2, False),
                                                           rec(1, 1, False)]], {4: 5})
@@ -45,31 +52,52 @@ def test_plan_walks_down_until_a_pass():
 def test_all_at_once_equals_sequential_and_resumes(tmp_path):
   exact = lc.exact_capacities(TINY)
   assert exact == {4: {"capacity": 2, "value": 2.0, "source": "table"}}
-  at_once = lc.run(TINY, str(tmp_path / "once"), exact)
+  at_once = lc.run(TINY, str(tmp_path / "once"), exact=exact)
   seq_cfg = dataclasses.replace(TINY, block=1)
-  sequential = lc.run(seq_cfg, str(tmp_path / "seq"), exact)
+  sequential = lc.run(seq_cfg, str(tmp_path / "seq"))           # exact capacities from the config's table
   assert at_once["capacity"] == sequential["capacity"]
   assert sequential["candidates_trained"] <= at_once["candidates_trained"] == 2 * 4
   caps = at_once["capacity"]["4"]
   assert all(0 <= c <= 4 for c in caps)
   # the candidates both runs trained have the same errors
   load = lambda d: {(r["repeat"], r["n_patterns"]): r["mean_error"]
-                    for r in lc.sweep.JsonlStore(os.path.join(d, "candidates.jsonl"), lc.ID_FIELDS).load().values()}
+                    for r in sweep.JsonlStore(os.path.join(d, "candidates.jsonl"), lc.ID_FIELDS).load().values()}
   once, seq = load(str(tmp_path / "once")), load(str(tmp_path / "seq"))
   for k, v in seq.items():
     assert once[k] == pytest.approx(v, abs=1e-6)
-  # CSV: exactly the header d,repeat,capacity; load_points; report section
+  # CSV: exactly the header d,repeat,capacity; load_points; the JSON summary; the figure
   path = str(tmp_path / "once" / "learned_capacity.csv")
   with open(path) as f:
     assert f.readline().strip() == "d,repeat,capacity"
   assert lc.load_points(path) == [(4, c) for c in caps]
-  md = lc.report_section(str(tmp_path / "once"))
-  assert "| 4 |" in md and "learned_capacity.png" in md
-  assert os.path.exists(tmp_path / "once" / "learned_capacity.png")
-  # a rerun trains nothing and rewrites the same CSV
+  with open(tmp_path / "once" / "learned_capacity.json") as f:
+    written = json.load(f)
+  assert written["capacity"] == {"4": caps} and written["n_top"] == {"4": 2 + TINY.margin}
+  assert written["mean_capacity"]["4"] == pytest.approx(np.mean(caps))
+  assert written["config_hash"] == TINY.config_hash() and written["candidates_trained"] == 2 * 4
+  assert os.path.getsize(tmp_path / "once" / "learned_capacity.png") > 0
+  # a sequential run interrupted during training resumes from candidates.jsonl to the same CSV
+  calls = [0]
+
+  def abort(*args):
+    del args
+    calls[0] += 1
+    if calls[0] == 3:
+      raise KeyboardInterrupt("planted interruption")
+
+  with pytest.raises(KeyboardInterrupt):
+    lc.run(seq_cfg, str(tmp_path / "cut"), on_chunk=abort)
+  done = sweep.JsonlStore(os.path.join(tmp_path / "cut", "candidates.jsonl"), lc.ID_FIELDS).load()
+  assert 0 < len(done) < sequential["candidates_trained"]
+  resumed = lc.run(seq_cfg, str(tmp_path / "cut"))
+  assert resumed["candidates_trained"] == sequential["candidates_trained"]
+  assert (open(tmp_path / "cut" / "learned_capacity.csv", "rb").read()
+          == open(tmp_path / "seq" / "learned_capacity.csv", "rb").read())
+  # a rerun trains nothing and rewrites the same CSV, byte for byte
+  before = open(path, "rb").read()
   os.remove(path)
-  again = lc.run(TINY, str(tmp_path / "once"), exact)
-  assert again["rounds_this_run"] == 0 and lc.load_points(path) == [(4, c) for c in caps]
+  again = lc.run(TINY, str(tmp_path / "once"), exact=exact)
+  assert again["rounds_this_run"] == 0 and open(path, "rb").read() == before
 
 
 def test_exact_capacity_sources(tmp_path):
@@ -153,8 +181,7 @@ def test_figure3b_gets_the_learned_points_as_black_dots(tmp_path):
   with_dots = report.draw_figure3b_with_learned(str(cap_dir), str(learned))
   plain = capacity.plot_capacity(back, ("mhn", "diffusion"), 0.03, str(tmp_path / "plain.png"))
   assert open(with_dots, "rb").read() != open(plain, "rb").read()
-  section = capacity.capacity_report_section(str(cap_dir), str(tmp_path))
-  assert "capacity/fig3b_capacity_learned.png" in section
+  assert os.path.basename(with_dots) == "fig3b_capacity_learned.png" and os.path.getsize(with_dots) > 0
 
 
 def test_early_decision_gives_the_full_evaluation_verdicts():
@@ -172,7 +199,7 @@ def test_early_decision_gives_the_full_evaluation_verdicts():
     cues[k, :, :n] = lc.candidate_cues(cfg, p, d, r)
     keys.append(np.asarray(lc.candidate_key(cfg, d, r, n)))
   masks = (np.arange(4)[None] < np.array(sizes)[:, None]).astype(np.float32)
-  state = lc.train_lib.fit_ensemble(cfg.model(d), np.stack(keys), patterns, masks, cfg.train_config())
+  state = train_lib.fit_ensemble(cfg.model(d), np.stack(keys), patterns, masks, cfg.train_config())
   full_err, full_taken, full_pass = lc.evaluate_candidates(
       dataclasses.replace(cfg, early_decision=False), d, state.params, patterns, sizes, cues)
   early_err, early_taken, early_pass = lc.evaluate_candidates(cfg, d, state.params, patterns, sizes, cues)
@@ -187,3 +214,29 @@ def test_early_decision_gives_the_full_evaluation_verdicts():
     lc.LearnedCapacityConfig(eval_group=0)
   with pytest.raises(ValueError, match="early_decision"):
     lc.LearnedCapacityConfig(early_decision="yes")
+
+
+def test_registered_with_its_script_presets_and_folder():
+  exp = registry.get("learned_capacity")
+  assert exp is lc.EXPERIMENT and exp.folder == "learned_capacity"
+  assert exp.script_path == "scripts/learned_capacity.py" and os.path.exists(os.path.join(REPO, exp.script_path))
+  assert set(exp.presets) == {"quick", "paper"} and exp.presets["paper"] == lc.LearnedCapacityConfig()
+  cfg = exp.config("quick", repeats=3, exact_capacity_csv="capacity.csv")
+  assert cfg.repeats == 3 and cfg.exact_capacity_csv == "capacity.csv"
+  assert cfg.config_hash() == exp.presets["quick"].config_hash()      # which candidates run, not what they give
+  with pytest.raises(ValueError, match="preset"):
+    exp.config("huge")
+  with pytest.raises(ValueError, match="exact_capacity_csv"):
+    lc.LearnedCapacityConfig(exact_capacity_csv="")
+
+
+def test_the_key_is_the_base_of_every_draw_and_tags_the_records():
+  """key=None and PRNGKey(seed) are the seed's draws and records; another key draws anew under its own tag."""
+  seed_key, other = jax.random.PRNGKey(TINY.seed), jax.random.PRNGKey(7)
+  np.testing.assert_array_equal(lc.repeat_patterns(TINY, 6, 1, 5, key=seed_key), lc.repeat_patterns(TINY, 6, 1, 5))
+  assert not np.array_equal(lc.repeat_patterns(TINY, 6, 1, 5, key=other), lc.repeat_patterns(TINY, 6, 1, 5))
+  np.testing.assert_array_equal(lc.candidate_key(TINY, 4, 0, 3, key=seed_key), lc.candidate_key(TINY, 4, 0, 3))
+  p = lc.repeat_patterns(TINY, 6, 1, 5)
+  assert not np.array_equal(lc.candidate_cues(TINY, p, 6, 1, key=other), lc.candidate_cues(TINY, p, 6, 1))
+  assert lc.run_hash(TINY) == lc.run_hash(TINY, seed_key) == TINY.config_hash()
+  assert lc.run_hash(TINY, other) not in (TINY.config_hash(), lc.run_hash(TINY, jax.random.PRNGKey(8)))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
 from assocmem.experiments import memorisation as mm
+from assocmem.experiments import registry
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_classifier_on_constructed_cases():
@@ -83,10 +88,17 @@ def test_run_writes_csvs_and_resumes(tmp_path):
       assert sum(map(float, fr)) == pytest.approx(1.0, abs=1e-3)
   exact_rows = [r for r in s["table"] if r["model"] == "exact"]
   assert exact_rows and all(r["memorised"] == 1.0 for r in exact_rows)   # the exact model memorises
-  assert os.path.exists(os.path.join(out, "memorisation.png"))
-  assert "| 6 | 16 |" in mm.report_section(out)
+  assert os.path.getsize(os.path.join(out, "memorisation.png")) > 0
+  with open(os.path.join(out, "memorisation.json")) as f:
+    written = json.load(f)
+  learned = [r for r in written["table"] if r["model"] == "learned"]
+  assert [(r["d"], r["n_patterns"], r["n_over_capacity"]) for r in learned] == [(6, 16, 8.0)]
+  assert learned[0]["memorised"] + learned[0]["spurious"] + learned[0]["other"] == pytest.approx(1.0)
+  assert written["table"] == s["table"] and written["config_hash"] == TINY.config_hash()
+  before = {n: open(os.path.join(out, n), "rb").read() for n in ("memorisation.csv", "memorisation_exact.csv")}
   again = mm.run(TINY, out)
   assert again["cells_computed_this_run"] == 0 and again["table"] == s["table"]
+  assert before == {n: open(os.path.join(out, n), "rb").read() for n in before}
 
 
 def test_capacity_table_and_bad_settings(tmp_path):
@@ -102,3 +114,32 @@ def test_capacity_table_and_bad_settings(tmp_path):
     mm.MemorisationConfig(theta_min=0.0)
   with pytest.raises(ValueError, match="ratios"):
     mm.MemorisationConfig(ratios=())
+
+
+def test_registered_and_reads_the_learned_capacities_it_is_given(tmp_path):
+  exp = registry.get("memorisation")
+  assert exp is mm.EXPERIMENT and exp.folder == "memorisation" and os.path.exists(os.path.join(REPO, exp.script_path))
+  assert set(exp.presets) == {"quick", "paper"}
+  # make reproduce passes the learned_capacity experiment's CSV of the same results directory
+  results = str(tmp_path / "results")
+  lc_exp = registry.get("learned_capacity")
+  assert list(exp.reproduce_args(results, "quick", None)) == [
+      f"--learned_capacity_csv={os.path.join(lc_exp.output_dir(results), 'learned_capacity.csv')}"]
+  path = tmp_path / "lc.csv"
+  path.write_text("d,repeat,capacity\n6,0,3\n6,1,4\n8,0,5\n")
+  cfg = exp.config("quick", learned_capacity_csv=str(path), repeats=1)
+  assert cfg.capacity == ((6, 4), (8, 5)) and cfg.repeats == 1 and cfg.n_grid(6) == [2, 4, 8, 16, 32, 64]
+  assert exp.config("quick").capacity == ((6, 2),)
+  with pytest.raises(ValueError, match="learned_capacity_csv"):
+    exp.config("quick", learned_capacity_csv=str(tmp_path / "missing.csv"))
+  with pytest.raises(ValueError, match="preset"):
+    exp.config("huge")
+  with pytest.raises(ValueError, match="unknown"):
+    exp.config("quick", n_sample=3)
+
+
+def test_the_key_tags_the_cells():
+  assert mm.run_hash(TINY) == mm.run_hash(TINY, jax.random.PRNGKey(TINY.seed)) == TINY.config_hash()
+  assert mm.run_hash(TINY, jax.random.PRNGKey(5)) != TINY.config_hash()
+  with pytest.raises(ValueError, match="model_kind"):
+    mm.run_cell(TINY, "hopfield", 6, 4)

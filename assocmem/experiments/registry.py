@@ -9,6 +9,7 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
+from assocmem.experiments import figure2b, learned_capacity, memorisation
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -33,7 +34,11 @@ def experiments() -> tuple[Experiment, ...]:
 
 
 # Built-in experiments, in run and report order (one line each).
-_BUILTIN: tuple[Experiment, ...] = ()
+_BUILTIN: tuple[Experiment, ...] = (
+    figure2b.EXPERIMENT,
+    learned_capacity.EXPERIMENT,
+    memorisation.EXPERIMENT,
+)
 
 for _experiment in _BUILTIN:
   register(_experiment)
