@@ -9,6 +9,7 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
+from assocmem.experiments import capacity, landscapes, table1, trajectories
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -33,7 +34,12 @@ def experiments() -> tuple[Experiment, ...]:
 
 
 # Built-in experiments, in run and report order (one line each).
-_BUILTIN: tuple[Experiment, ...] = ()
+_BUILTIN: tuple[Experiment, ...] = (
+    table1.EXPERIMENT,
+    capacity.EXPERIMENT,
+    trajectories.EXPERIMENT,
+    landscapes.EXPERIMENT,
+)
 
 for _experiment in _BUILTIN:
   register(_experiment)
