@@ -54,18 +54,19 @@ _OVERRIDES = ("mixture_mode", "chunk_size", "seed", "repeats", "classic_zero_dia
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-  """What the flags ask for: the configuration and where to write."""
+  """What the flags ask for: the configuration, the preset it came from and where to write."""
   config: Any
+  preset: str
   out_dir: str
 
 
 def settings() -> Settings:
   """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
-  return Settings(EXP.config(FLAGS.preset, **cli.overrides(FLAGS, _OVERRIDES)), FLAGS.out_dir)
+  return Settings(EXP.config(FLAGS.preset, **cli.overrides(FLAGS, _OVERRIDES)), FLAGS.preset, FLAGS.out_dir)
 
 
 def main(s: Settings) -> None:
-  EXP.run(s.config, s.out_dir)
+  EXP.run(s.config, s.out_dir, preset=s.preset)
 
 
 if __name__ == "__main__":

@@ -167,7 +167,8 @@ def run_table1(config: Table1Config, key: Array | None = None) -> list[dict[str,
   return rows
 
 
-def run(config: Table1Config, out_dir: str, *, key: Array | None = None) -> dict[str, Any]:
+def run(config: Table1Config, out_dir: str, *, key: Array | None = None,
+        preset: str | None = None) -> dict[str, Any]:
   """Computes Table 1 and writes out_dir/table1.{csv,md,json} (atomically); returns a summary.
 
   Args:
@@ -175,8 +176,10 @@ def run(config: Table1Config, out_dir: str, *, key: Array | None = None) -> dict
     out_dir: where the files go.
     key: PRNG key of the inputs; None: `base_key(config)` (the RBG key of `config.seed`), so the
       configuration alone fixes the table.
+    preset: the preset `config` came from, named in the files (None: `report.nearest_preset(config)`,
+      the preset it equals or differs least from).
   Returns:
-    {"preset": the preset label (`report.preset_label`), "rows": the table rows,
+    {"preset": the preset label (`report.preset_label`, e.g. "quick + repeats=6"), "rows": the table rows,
      "max_abs_diff_from_paper": the largest |ours − published| over the table, "wall_seconds"}.
   """
   if not isinstance(config, Table1Config):
@@ -184,7 +187,7 @@ def run(config: Table1Config, out_dir: str, *, key: Array | None = None) -> dict
   start = time.perf_counter()
   rows = run_table1(config, key)
   seconds = time.perf_counter() - start
-  report.write_outputs(out_dir, rows, config, seconds)
+  report.write_outputs(out_dir, rows, config, seconds, preset)
   logging.info("table1: wrote %s/table1.{csv,md,json} (%.1f s)", out_dir, seconds)
-  return {"preset": report.preset_label(config), "rows": rows,
+  return {"preset": report.preset_label(config, preset), "rows": rows,
           "max_abs_diff_from_paper": report.max_abs_diff_from_paper(rows), "wall_seconds": round(seconds, 2)}
