@@ -19,6 +19,7 @@ import pytest
 from assocmem import capacity as cap
 from assocmem import hopfield
 from assocmem.experiments import capacity as exp
+from assocmem.experiments import references
 from assocmem.memories import ClassicalHopfield, ExactDiffusion
 from assocmem.metrics import binarize
 
@@ -107,6 +108,13 @@ def test_gaussian_smooth():
   sm = cap.gaussian_smooth(d, noisy, 1.5, log=False)
   assert np.std((sm - line)[5:-5]) < np.std((noisy - line)[5:-5])
   np.testing.assert_array_equal(cap.gaussian_smooth(d, noisy, 0.0), noisy)
+
+
+def test_paper_preset_has_the_stated_protocol():
+  paper = exp.PRESETS["paper"]
+  assert {k: getattr(paper, k) for k in references.CAPACITY_SETTINGS} == references.CAPACITY_SETTINGS
+  assert set(references.CAPACITY_FIGURE_DIMS) <= set(paper.dims)
+  assert paper.models == exp.MODELS
 
 
 def test_grids_and_buckets():
@@ -201,6 +209,7 @@ _SHARD_SCRIPT = textwrap.dedent("""
   import dataclasses, json, sys
   import jax
   from assocmem.experiments import capacity as exp
+from assocmem.experiments import references
   cfg = dataclasses.replace(exp.PRESETS["quick"], dims=(8, 11), n_max=12, fig_ns=(4,))
   records, _ = exp.run_cells(cfg, sys.argv[1])
   print(json.dumps({"devices": len(jax.devices())}))

@@ -138,6 +138,12 @@ def test_unknown_names_raise():
     table1.Table1Config(theta=1.5)
 
 
+def test_paper_preset_has_the_stated_settings():
+  paper = table1.PRESETS["paper"]
+  assert {k: getattr(paper, k) for k in references.TABLE1_SETTINGS} == references.TABLE1_SETTINGS
+  assert set(references.TABLE1) == {(t, n) for t in paper.tasks for n in paper.n_patterns}
+
+
 def test_presets_differ_only_where_documented():
   """paper = the stated settings at full size; reproduce = diagonal kept; quick = reproduce, 50 repeats."""
   paper, reproduce, quick = (table1.PRESETS[k] for k in ("paper", "reproduce", "quick"))
