@@ -209,7 +209,6 @@ _SHARD_SCRIPT = textwrap.dedent("""
   import dataclasses, json, sys
   import jax
   from assocmem.experiments import capacity as exp
-from assocmem.experiments import references
   cfg = dataclasses.replace(exp.PRESETS["quick"], dims=(8, 11), n_max=12, fig_ns=(4,))
   records, _ = exp.run_cells(cfg, sys.argv[1])
   print(json.dumps({"devices": len(jax.devices())}))
