@@ -8,22 +8,24 @@ resumes and recomputes no finished cell), DIR/capacity.csv, DIR/capacity_raw.csv
 DIR/fig3a_diffusion_error.png, DIR/fig3b_capacity.png and DIR/summary.json.
 Queries are sharded over all JAX devices (fake several CPU devices with
 XLA_FLAGS=--xla_force_host_platform_device_count=8); --mode=sharded also splits
-each bank over them.
+each bank over them. The experiment is `assocmem.experiments.capacity`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from typing import Any
 
-from absl import app, flags, logging
+from absl import flags, logging
 
 from assocmem import files, mixture
-from assocmem.experiments import cli
-from assocmem.experiments import capacity
+from assocmem.experiments import cli, registry
+
+EXP = registry.get("capacity")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("preset", "quick", sorted(capacity.PRESETS), "Preset grid and settings.")
+flags.DEFINE_enum("preset", "quick", list(EXP.presets), "Preset grid and settings.")
 flags.DEFINE_string("out_dir", "results/capacity", "Output directory (resumed if it holds cells.jsonl).")
 flags.DEFINE_list("models", None, "Subset of models (diffusion, mhn, classic); default: the preset's.")
 flags.DEFINE_list("dims", None, "Dimensionalities d; default: the preset's.")
@@ -40,7 +42,8 @@ flags.DEFINE_integer("abort_after_cells", None,
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-  config: capacity.CapacityConfig
+  """What the flags ask for: the configuration, where to write, and how to run the sweep."""
+  config: Any
   out_dir: str
   mode: object
   figures: bool
@@ -48,15 +51,15 @@ class Settings:
 
 
 def settings() -> Settings:
+  """The preset with the flags' overrides applied (a bad value raises ValueError naming it)."""
   overrides = {}
   if FLAGS.models:
     overrides["models"] = tuple(FLAGS.models)
   if FLAGS.dims:
     overrides["dims"] = cli.int_tuple("dims", FLAGS.dims)
   overrides.update(cli.overrides(FLAGS, ("n_max", "seed")))
-  cfg = dataclasses.replace(capacity.PRESETS[FLAGS.preset], **overrides)
-  return Settings(cfg, FLAGS.out_dir, mixture.mode_from_name(FLAGS.mode, FLAGS.chunk_size),
-                  FLAGS.figures, FLAGS.abort_after_cells)
+  return Settings(EXP.config(FLAGS.preset, **overrides), FLAGS.out_dir,
+                  mixture.mode_from_name(FLAGS.mode, FLAGS.chunk_size), FLAGS.figures, FLAGS.abort_after_cells)
 
 
 def main(s: Settings) -> None:
@@ -70,7 +73,7 @@ def main(s: Settings) -> None:
         logging.warning("--abort_after_cells=%d reached: exiting abruptly", limit)
         os._exit(3)
 
-  summary = capacity.run(s.config, s.out_dir, figures=s.figures, on_record=on_record, mode=s.mode)
+  summary = EXP.run(s.config, s.out_dir, figures=s.figures, on_record=on_record, mode=s.mode)
   logging.info("capacity: %s", summary)
   if files.is_writer():
     print(open(os.path.join(s.out_dir, "capacity.csv")).read(), end="")

@@ -5,20 +5,23 @@
   python scripts/landscapes.py --preset=paper --t=0.2 --out_dir=results/landscapes_t02
 
 Writes DIR/figure1.png, DIR/{points,segments,semantic}.npz (grid, log-density,
-score field, memory geometry) and DIR/summary.json, each atomically.
+score field, memory geometry) and DIR/summary.json, each atomically. The experiment is
+`assocmem.experiments.landscapes`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from absl import flags, logging
 
-from assocmem.experiments import cli
-from assocmem.experiments import landscapes
+from assocmem.experiments import cli, landscapes, registry
+
+EXP = registry.get("landscapes")
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("preset", "quick", list(landscapes.PRESETS),
+flags.DEFINE_enum("preset", "quick", list(EXP.presets),
                   "quick: 101² grid; paper: 241² grid and denser streamlines.")
 flags.DEFINE_string("out_dir", "results/landscapes", "Output directory.")
 flags.DEFINE_float("t", None, "VP diffusion time (noise level); default: the preset's.")
@@ -29,7 +32,7 @@ flags.DEFINE_integer("n_grid", None, "Grid points per axis; default: the preset'
 @dataclasses.dataclass(frozen=True)
 class Settings:
   """The configuration the flags ask for and where to write."""
-  config: landscapes.LandscapeConfig
+  config: Any
   out_dir: str
 
 
@@ -41,14 +44,13 @@ def settings() -> Settings:
   if FLAGS.t is not None:
     overrides["t"] = FLAGS.t
   if FLAGS.theta is not None:
-    overrides["t"] = landscapes.t_for_theta(FLAGS.theta, landscapes.get_preset(FLAGS.preset).gamma)
-  if FLAGS.n_grid is not None:
-    overrides["n_grid"] = FLAGS.n_grid
-  return Settings(landscapes.get_preset(FLAGS.preset, **overrides), FLAGS.out_dir)
+    overrides["t"] = landscapes.t_for_theta(FLAGS.theta, EXP.config(FLAGS.preset).gamma)
+  overrides.update(cli.overrides(FLAGS, ("n_grid",)))
+  return Settings(EXP.config(FLAGS.preset, **overrides), FLAGS.out_dir)
 
 
 def main(s: Settings) -> None:
-  summary = landscapes.run(s.config, s.out_dir)
+  summary = EXP.run(s.config, s.out_dir)
   logging.info("landscapes: wrote %s/figure1.png (%.2f s)", s.out_dir, summary["compute_seconds"])
 
 

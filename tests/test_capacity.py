@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import pytest
 from assocmem import capacity as cap
 from assocmem import hopfield
 from assocmem.experiments import capacity as exp
+from assocmem.experiments import references
 from assocmem.memories import ClassicalHopfield, ExactDiffusion
 from assocmem.metrics import binarize
 
@@ -106,6 +108,13 @@ def test_gaussian_smooth():
   sm = cap.gaussian_smooth(d, noisy, 1.5, log=False)
   assert np.std((sm - line)[5:-5]) < np.std((noisy - line)[5:-5])
   np.testing.assert_array_equal(cap.gaussian_smooth(d, noisy, 0.0), noisy)
+
+
+def test_paper_preset_has_the_stated_protocol():
+  paper = exp.PRESETS["paper"]
+  assert {k: getattr(paper, k) for k in references.CAPACITY_SETTINGS} == references.CAPACITY_SETTINGS
+  assert set(references.CAPACITY_FIGURE_DIMS) <= set(paper.dims)
+  assert paper.models == exp.MODELS
 
 
 def test_grids_and_buckets():
@@ -224,15 +233,59 @@ def test_sharded_over_8_devices_equals_one_device(tmp_path):
   assert outs[1] == outs[8]                               # identical per-query errors, every cell
 
 
-# ---------------------------------------------------------------- report section
+# ---------------------------------------------------------------- files, figures and report section
 
-def test_report_section(tmp_path):
-  out_dir = tmp_path / "capacity"
-  out_dir.mkdir()
-  with open(out_dir / "capacity.csv", "w") as f:
-    f.write("model,d,capacity,lower,upper\nmhn,10,5,3,8\ndiffusion,10,5,3,8\nclassic,10,1,1,1\n")
-  (out_dir / "fig3b_capacity.png").write_bytes(b"")
-  md = exp.capacity_report_section(str(out_dir))
-  assert "| 10 |" in md and "](capacity/fig3b_capacity.png)" in md
-  assert "overlap at 1 of 1" in md
-  assert "No results" in exp.capacity_report_section(str(tmp_path / "missing"))
+def _image_links(md):
+  return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+
+
+def test_run_writes_files_and_figures_the_section_links(tmp_path):
+  """EXPERIMENT.run on a tiny grid: the CSVs hold the estimate, the figures exist, the section links them."""
+  results = tmp_path / "results"
+  experiment = exp.EXPERIMENT
+  cfg = experiment.config("quick", dims=(8, 9), models=("mhn", "classic"), n_max=8, fig_ns=(4,), n_boot=50)
+  out_dir = experiment.output_dir(str(results))
+  summary = experiment.run(cfg, out_dir)
+  assert summary["figures"] == ["fig3a_diffusion_error.png", "fig3b_capacity.png"]
+  for name in ("capacity.csv", "capacity_raw.csv", "cells.jsonl", "summary.json", *summary["figures"]):
+    assert os.path.getsize(os.path.join(out_dir, name)) > 0, name
+  rows = exp.read_capacity_rows(out_dir)
+  assert {(r["model"], r["d"]) for r in rows} == {(m, d) for m in cfg.models for d in cfg.dims}
+  for r in rows:
+    assert 0 <= r["lower"] <= r["capacity"] <= r["upper"] <= cfg.n_max, r
+    assert r["raw_capacity"] in [0, *exp.n_grid(cfg.n_max, cfg.per_octave)], r
+  md = experiment.report_section(out_dir, str(results))
+  links = _image_links(md)
+  assert sorted(os.path.basename(link) for link in links) == sorted(summary["figures"])
+  assert all(os.path.exists(results / link) for link in links), links
+  with pytest.raises(ValueError, match="key"):
+    experiment.run(cfg, out_dir, key=jax.random.PRNGKey(1))
+
+
+def test_report_section_draws_figure3b_with_the_learned_capacities(tmp_path):
+  """With results/learned_capacity/learned_capacity.csv present, the section first draws Figure 3b with
+  the learned model's capacities as black dots (seed 002, App. A) and links that figure too."""
+  results = tmp_path / "results"
+  cap_dir = results / "capacity"
+  cap_dir.mkdir(parents=True)
+  rows = [{"model": m, "d": d, "capacity": c, "lower": 0.8 * c, "upper": 1.2 * c, "raw_capacity": c,
+           "raw_lower": 0.8 * c, "raw_upper": 1.2 * c} for m in ("mhn", "diffusion") for d, c in ((10, 4.0), (12, 8.0))]
+  exp.write_capacity_csv(rows, str(cap_dir))
+  back = exp.read_capacity_rows(str(cap_dir))
+  assert [(r["model"], r["d"], r["capacity"], r["raw_capacity"]) for r in back] == \
+      [(r["model"], r["d"], r["capacity"], r["raw_capacity"]) for r in rows]
+  plain = exp.plot_capacity(back, ("mhn", "diffusion"), 0.03, str(tmp_path / "plain.png"))
+  section = exp.report_section(str(cap_dir), str(results))
+  assert not (cap_dir / "fig3b_capacity_learned.png").exists()        # no learned results yet
+  assert _image_links(section) == []
+  (results / "learned_capacity").mkdir()
+  (results / "learned_capacity" / "learned_capacity.csv").write_text("d,repeat,capacity\n10,0,3\n12,0,6\n")
+  section = exp.report_section(str(cap_dir), str(results))
+  with_dots = cap_dir / "fig3b_capacity_learned.png"
+  assert with_dots.exists() and with_dots.read_bytes() != open(plain, "rb").read()
+  assert _image_links(section) == ["capacity/fig3b_capacity_learned.png"]
+
+
+def test_report_section_without_results(tmp_path):
+  md = exp.report_section(str(tmp_path / "missing"), str(tmp_path))
+  assert "Not run" in md and _image_links(md) == []

@@ -88,7 +88,9 @@ def test_good_settings_run_main_and_extra_arguments_are_usage_errors(probe):
      "give --t or --theta, not both"),
     (["scripts/trajectories.py", "--n_cues=0", "--out_dir=/nonexistent/never"], "n_cues"),
     (["scripts/report.py", "--results_dir=/nonexistent/never"], "results_dir"),
-], ids=["table1", "landscapes", "trajectories", "report"])
+    (["scripts/reproduce.py", "--experiments=table1,nope", "--results_dir=/nonexistent/never"], "experiments"),
+    (["scripts/reproduce.py", "--preset=huge", "--results_dir=/nonexistent/never"], "preset"),
+], ids=["table1", "landscapes", "trajectories", "report", "reproduce_experiments", "reproduce_preset"])
 def test_scripts_report_bad_settings_as_usage_errors(args, message):
   out = _run(args)
   assert out.returncode == 1, out.stderr[-2000:]
@@ -96,14 +98,17 @@ def test_scripts_report_bad_settings_as_usage_errors(args, message):
   assert not os.path.exists("/nonexistent/never")
 
 
-def test_makefile_passes_the_preset_to_every_experiment():
+def test_make_reproduce_passes_its_settings_to_the_registry_runner():
+  """`make reproduce` lists no experiment: it hands PRESET, RESULTS, DATA_DIR and EXPERIMENTS to
+  scripts/reproduce.py, which runs every registered experiment (tests/test_experiments.py)."""
+  out = subprocess.run(["make", "-n", "reproduce", "PRESET=paper", "RESULTS=/r", "DATA_DIR=/d",
+                        "EXPERIMENTS=table1,capacity"], cwd=REPO, capture_output=True, text=True, timeout=60)
+  assert out.returncode == 0, out.stderr
+  line = next(line for line in out.stdout.splitlines() if "scripts/reproduce.py" in line)
+  assert line.split()[1:] == ["scripts/reproduce.py", "--preset=paper", "--results_dir=/r", "--data_dir=/d",
+                              "--experiments=table1,capacity"]
   with open(os.path.join(REPO, "Makefile")) as f:
-    text = f.read()
-  block = re.search(r"define EXPERIMENTS\n(.*?)\nendef", text, re.S).group(1)
-  lines = [line for line in block.splitlines() if line.strip()]
-  assert len(lines) >= 4
-  for line in lines:
-    assert "--preset=$(PRESET)" in line, line
+    assert "--out_dir" not in f.read()                   # no experiment command of its own
 
 
 # ---------------------------------------------------------------- files

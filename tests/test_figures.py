@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import jax
 import jax.numpy as jnp
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from assocmem import extended
-from assocmem.experiments import landscapes, report, trajectories
+from assocmem.experiments import landscapes, registry, report, trajectories
 from assocmem.sde import VPSDE
 
 
@@ -39,9 +40,21 @@ def test_grid_fields_shapes_and_score_points_to_nearby_memory():
   assert np.min(np.linalg.norm(np.asarray(pts) * theta - peak, axis=-1)) < 0.2
 
 
-def test_landscape_run_writes_all_panels(tmp_path):
-  cfg = landscapes.get_preset("quick", n_grid=16, n_segments=64)
-  summary = landscapes.run(cfg, str(tmp_path))
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+  """Both figures' experiments run once, tiny, into one results directory: (results, {name: summary})."""
+  results = tmp_path_factory.mktemp("results")
+  traj, land = trajectories.EXPERIMENT, landscapes.EXPERIMENT
+  summaries = {
+      "trajectories": traj.run(traj.config("quick", n_steps=50, n_cues=2), traj.output_dir(str(results))),
+      "landscapes": land.run(land.config("quick", n_grid=16, n_segments=64), land.output_dir(str(results))),
+  }
+  return results, summaries
+
+
+def test_landscape_run_writes_all_panels(runs):
+  results, summaries = runs
+  tmp_path, summary = results / "landscapes", summaries["landscapes"]
   assert summary["all_finite"]
   assert os.path.getsize(tmp_path / "figure1.png") > 0
   for panel in landscapes.PANELS:
@@ -92,9 +105,9 @@ def test_trajectories_ode_and_mhn_agree_for_light_corruption():
   assert max(r["max_abs_ode_minus_mhn"] for r in summary["cues"]) < 0.15
 
 
-def test_trajectories_run_writes_outputs(tmp_path):
-  cfg = trajectories.get_preset("quick", n_steps=50, n_cues=2)
-  summary = trajectories.run(cfg, str(tmp_path))
+def test_trajectories_run_writes_outputs(runs):
+  results, summaries = runs
+  tmp_path, summary = results / "trajectories", summaries["trajectories"]
   assert set(os.listdir(tmp_path)) == {"figure2a.png", "trajectories.npz", "summary.json"}
   with np.load(tmp_path / "trajectories.npz") as data:
     assert data["ode"].shape == (2, 51, 5) and data["patterns"].shape == (4, 5)
@@ -140,42 +153,55 @@ def test_trajectory_t_start_is_the_sde_one():
   assert trajectories.get_preset("quick").n_steps == 300         # §7's text
 
 
-def _write(path, text):
-  os.makedirs(os.path.dirname(path), exist_ok=True)
-  with open(path, "w") as f:
-    f.write(text)
+def _image_links(md):
+  return re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
 
 
-def test_report_describes_figures_with_tables_not_json(tmp_path):
-  """REPORT.md: each figure gets a sentence and a Markdown table; the JSON stays in results/."""
-  traj = {"config": {"dim": 5, "n_patterns": 4, "theta": 0.68, "n_steps": 2000, "beta": 5.0,
-                     "mhn_steps": 4},
-          "cues": [{"cue": 0, "target": 2, "ode": 2, "sde": 2, "mhn": 2, "ode_mhn_agree": True,
-                    "max_abs_ode_minus_mhn": 0.04},
-                   {"cue": 1, "target": 0, "ode": 0, "sde": -1, "mhn": 0, "ode_mhn_agree": True,
-                    "max_abs_ode_minus_mhn": 0.07}]}
-  land = {"config": {"t": 0.08, "gamma": 0.8, "extent": 2.5, "n_grid": 101}, "theta_t": 0.969,
-          "all_finite": True,
-          "panels": {p: {"title": landscapes.PANEL_TITLES[p], "memory_type": landscapes.PANEL_MEMORY_TYPES[p],
-                         "n_regions_above_half_max": k, "area_fraction_above_half_max": 0.05,
-                         "density_min": 1e-9, "density_max": 0.5}
-                     for p, k in zip(landscapes.PANELS, (5, 4, 1))}}
-  _write(str(tmp_path / "trajectories" / "summary.json"), json.dumps(traj))
-  _write(str(tmp_path / "trajectories" / "figure2a.png"), "png")
-  _write(str(tmp_path / "landscapes" / "summary.json"), json.dumps(land))
-  _write(str(tmp_path / "landscapes" / "figure1.png"), "png")
+def _table(md, header_start):
+  """The body rows of the Markdown table whose header starts with `header_start`, as lists of cells."""
+  lines = md.splitlines()
+  i = next(k for k, line in enumerate(lines) if line.startswith(header_start))
+  rows = []
+  for line in lines[i + 2:]:
+    if not line.startswith("|"):
+      break
+    rows.append([c.strip() for c in line.strip("|").split("|")])
+  return rows
+
+
+def test_report_sections_show_the_figures_and_the_numbers_of_the_runs(runs):
+  """REPORT.md: each figure's section links the figure the run wrote and tabulates the run's summary."""
+  results, summaries = runs
+  traj, land = summaries["trajectories"], summaries["landscapes"]
+  md = report.build_report(str(results), [trajectories.EXPERIMENT, landscapes.EXPERIMENT])
+  assert "```json" not in md and '"cues"' not in md               # tables, not JSON dumps
+  links = _image_links(md)
+  assert links == ["trajectories/figure2a.png", "landscapes/figure1.png"]
+  assert all((results / link).exists() for link in links)
+  # Per cue: the stored pattern each method ends on (-1 is "none"), as in summary.json.
+  rows = _table(md, "| cue |")
+  assert len(rows) == len(traj["cues"]) == 2
+  for cells, cue in zip(rows, traj["cues"]):
+    ends = [int(c) if c != "none" else -1 for c in cells[1:5]]
+    assert ends == [cue["target"], cue["ode"], cue["sde"], cue["mhn"]]
+    assert float(cells[6]) == pytest.approx(cue["max_abs_ode_minus_mhn"], abs=5e-4)
+  # Per panel: its number of high-density regions and their share of the window.
+  rows = _table(md, "| panel |")
+  assert [r[0] for r in rows] == [landscapes.PANEL_TITLES[p] for p in landscapes.PANELS]
+  for cells, panel in zip(rows, landscapes.PANELS):
+    stats = land["panels"][panel]
+    assert int(cells[2]) == stats["n_regions_above_half_max"]
+    assert float(cells[3].rstrip(" %")) == pytest.approx(100 * stats["area_fraction_above_half_max"], abs=0.05)
+
+
+def test_report_marks_experiments_that_did_not_run(tmp_path):
+  """Without results every registered experiment's section says it did not run, and links no figure."""
   md = report.build_report(str(tmp_path))
-  assert "```json" not in md and '"cues"' not in md
-  assert "| cue | cued pattern | ODE | SDE | MHN | ODE = MHN |" in md
-  assert "| 1 | 0 | 0 | none | 0 | yes | 0.070 |" in md
-  assert "ODE and MHN end on the same binary state for 2 of 2 cues" in md
-  assert "Euler, 2000 steps" in md
-  assert "| (a) point memories | point-like: 5 points (Eq. 12) | 5 | 5.0 % | 1e-09 … 0.5 |" in md
-  assert "| (c) semantic memory |" in md
-  assert "![figure1.png](landscapes/figure1.png)" in md
-
-
-def test_report_marks_missing_figures(tmp_path):
-  md = report.build_report(str(tmp_path))
-  assert "Not run (no `trajectories/summary.json`" in md
-  assert "Not run (no `landscapes/summary.json`" in md
+  sections = md.split("\n## ")[1:]
+  assert [s.splitlines()[0] for s in sections] == [e.title for e in registry.experiments()]
+  assert all("Not run" in s for s in sections)
+  assert _image_links(md) == []
+  # A folder without the expected files is not a run either.
+  (tmp_path / "trajectories").mkdir()
+  md = report.build_report(str(tmp_path), [trajectories.EXPERIMENT])
+  assert "Not run" in md and _image_links(md) == []

@@ -166,7 +166,7 @@ def test_bad_settings_name_the_argument():
 
 
 def test_figure3b_gets_the_learned_points_as_black_dots(tmp_path):
-  from assocmem.experiments import capacity, report
+  from assocmem.experiments import capacity
   cap_dir = tmp_path / "capacity"
   cap_dir.mkdir()
   rows = [{"model": m, "d": d, "capacity": c, "lower": 0.8 * c, "upper": 1.2 * c, "raw_capacity": c}
@@ -178,7 +178,7 @@ def test_figure3b_gets_the_learned_points_as_black_dots(tmp_path):
       [(r["model"], r["d"], r["capacity"], r["raw_capacity"]) for r in rows]
   learned = tmp_path / "learned_capacity.csv"
   lc.write_csv([{"d": 10, "repeat": 0, "capacity": 3}, {"d": 12, "repeat": 0, "capacity": 6}], str(learned))
-  with_dots = report.draw_figure3b_with_learned(str(cap_dir), str(learned))
+  with_dots = capacity.draw_figure3b_with_learned(str(cap_dir), str(learned))
   plain = capacity.plot_capacity(back, ("mhn", "diffusion"), 0.03, str(tmp_path / "plain.png"))
   assert open(with_dots, "rb").read() != open(plain, "rb").read()
   assert os.path.basename(with_dots) == "fig3b_capacity_learned.png" and os.path.getsize(with_dots) > 0

@@ -9,7 +9,8 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
-from assocmem.experiments import figure2b, learned_capacity, memorisation
+from assocmem.experiments import (capacity, figure2b, landscapes, learned_capacity, memorisation, table1,
+                                   trajectories)
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -35,6 +36,10 @@ def experiments() -> tuple[Experiment, ...]:
 
 # Built-in experiments, in run and report order (one line each).
 _BUILTIN: tuple[Experiment, ...] = (
+    table1.EXPERIMENT,
+    capacity.EXPERIMENT,
+    trajectories.EXPERIMENT,
+    landscapes.EXPERIMENT,
     figure2b.EXPERIMENT,
     learned_capacity.EXPERIMENT,
     memorisation.EXPERIMENT,

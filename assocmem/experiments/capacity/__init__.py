@@ -19,43 +19,37 @@ threshold). All three models see the same patterns and cues (a cell's key depend
 Cells run through `assocmem.experiments.sweep` (resumable JSON lines); within a cell the queries are sharded
 over all devices, and the bank's mixture runs in any `assocmem.mixture` mode.
 
-Modules: `config` (settings, presets, grids), `compute` (cells and the sweep), `estimate`
-(capacity from records), `report` (CSV, figures, REPORT.md section).
+Modules: `config` (settings, presets, grids), `compute` (cells, the sweep and `run`), `estimate`
+(capacity from records), `report` (CSV, figures, REPORT.md section). The paper's stated protocol is
+`assocmem.experiments.references.CAPACITY_SETTINGS`.
 """
 
 from __future__ import annotations
 
-import os
-import time
-from typing import Callable, Sequence
-
-import dataclasses
-
-import jax
-
-from assocmem import files, mixture
+from assocmem.experiments.base import Experiment
 from assocmem.experiments.capacity.compute import (BENCHMARK_CONFIG, ID_FIELDS, benchmark_case, build_series,
-                                                   cell_cost, cell_data, cell_wrong_bits, make_cell_fn,
+                                                   cell_cost, cell_data, cell_wrong_bits, make_cell_fn, run,
                                                    run_cells)
 from assocmem.experiments.capacity.config import (CSV_HEADER, MODEL_LABELS, MODELS, PRESETS, CapacityConfig,
                                                   d_bucket, n_bucket, n_grid)
 from assocmem.experiments.capacity.estimate import errors_by_series, estimate
-from assocmem.experiments.capacity.report import (capacity_report_section, make_figures, plot_capacity,
-                                                  read_capacity_rows, write_capacity_csv)
+from assocmem.experiments.capacity.report import (LEARNED_CSV, TITLE, draw_figure3b_with_learned, make_figures,
+                                                  plot_capacity, read_capacity_rows, report_section,
+                                                  write_capacity_csv)
 
+EXPERIMENT = Experiment(
+    name="capacity",
+    title=TITLE,
+    config_cls=CapacityConfig,
+    presets=PRESETS,
+    run=run,
+    report_section=report_section,
+)
 
-def run(cfg: CapacityConfig, out_dir: str, devices: Sequence | None = None, figures: bool = True,
-        on_record: Callable | None = None, mode: mixture.Mode = mixture.DENSE) -> dict:
-  """Sweep (resumable), estimate, write cells.jsonl, capacity.csv and the figures; returns a summary."""
-  t0 = time.perf_counter()
-  records, stats = run_cells(cfg, out_dir, devices, on_record, mode)
-  t_cells = time.perf_counter() - t0
-  rows = estimate(records, cfg)
-  write_capacity_csv(rows, out_dir)
-  paths = make_figures(records, rows, cfg, out_dir) if figures else []
-  summary = {"cells": len(records), "computed": stats.computed, "reused": stats.reused,
-             "sweep_seconds": round(t_cells, 3), "compute_seconds": round(stats.compute_seconds, 3),
-             "total_seconds": round(time.perf_counter() - t0, 3), "devices": len(devices or jax.devices()),
-             "figures": [os.path.basename(p) for p in paths]}
-  files.write_json(os.path.join(out_dir, "summary.json"), {"config": dataclasses.asdict(cfg), **summary})
-  return summary
+__all__ = [
+    "BENCHMARK_CONFIG", "CSV_HEADER", "CapacityConfig", "EXPERIMENT", "ID_FIELDS", "LEARNED_CSV", "MODELS",
+    "MODEL_LABELS", "PRESETS", "benchmark_case", "build_series", "cell_cost", "cell_data", "cell_wrong_bits",
+    "d_bucket", "draw_figure3b_with_learned", "errors_by_series", "estimate", "make_cell_fn", "make_figures",
+    "n_bucket", "n_grid", "plot_capacity", "read_capacity_rows", "report_section", "run", "run_cells",
+    "write_capacity_csv",
+]

@@ -15,18 +15,20 @@ import math
 import os
 import tempfile
 import time
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from assocmem import mixture
+from assocmem import files, mixture
 from assocmem.bank import PatternBank, make_bank
 from assocmem.energies import hebbian_weights
 from assocmem.experiments import sweep
 from assocmem.experiments.capacity.config import (PRESETS, CapacityConfig, d_bucket, n_bucket, n_grid)
+from assocmem.experiments.capacity.estimate import estimate
+from assocmem.experiments.capacity.report import make_figures, write_capacity_csv
 from assocmem.hopfield import classical_retrieve, mhn_retrieve
 from assocmem.metrics import binarize
 from assocmem.samplers import ode_sample
@@ -232,3 +234,38 @@ def benchmark_case() -> Callable[[], dict]:
             "devices": len(jax.devices())}
   return case
 
+
+# ---------------------------------------------------------------- the experiment
+
+def run(cfg: CapacityConfig, out_dir: str, *, key: Array | None = None, devices: Sequence | None = None,
+        figures: bool = True, on_record: Callable | None = None,
+        mode: mixture.Mode = mixture.DENSE) -> dict[str, Any]:
+  """Sweep (resumable), estimate, write cells.jsonl, capacity.csv, capacity_raw.csv, the Figure 3
+  PNGs and summary.json into `out_dir`; returns the summary.
+
+  Args:
+    cfg: the settings.
+    out_dir: the experiment's folder (a rerun resumes its cells.jsonl and recomputes no cell).
+    key: must be None: every cell's key is `jax.random.PRNGKey(cfg.seed)` folded with its (d, N),
+      and finished cells are found again by `cfg.seed`, so another key would mix two sweeps in one
+      cells.jsonl; change `seed` instead (ValueError otherwise).
+    devices: devices the queries are sharded over (default: all).
+    figures: write fig3a_diffusion_error.png and fig3b_capacity.png.
+    on_record: called as `on_record(record, stats)` after every new cell (testing: abort).
+    mode: mixture mode of the MHN and exact-score retrieval (`assocmem.mixture`).
+  """
+  if key is not None:
+    raise ValueError("key must be None for the capacity sweep: its cells are keyed and resumed by "
+                     "config.seed; set seed instead")
+  t0 = time.perf_counter()
+  records, stats = run_cells(cfg, out_dir, devices, on_record, mode)
+  t_cells = time.perf_counter() - t0
+  rows = estimate(records, cfg)
+  write_capacity_csv(rows, out_dir)
+  paths = make_figures(records, rows, cfg, out_dir) if figures else []
+  summary = {"cells": len(records), "computed": stats.computed, "reused": stats.reused,
+             "sweep_seconds": round(t_cells, 3), "compute_seconds": round(stats.compute_seconds, 3),
+             "total_seconds": round(time.perf_counter() - t0, 3), "devices": len(devices or jax.devices()),
+             "figures": [os.path.basename(p) for p in paths]}
+  files.write_json(os.path.join(out_dir, "summary.json"), {"config": dataclasses.asdict(cfg), **summary})
+  return summary

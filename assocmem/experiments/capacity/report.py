@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import json
 import os
-import time
-from typing import Callable, Sequence
+from typing import Sequence
 
-import jax
 import numpy as np
 
 from assocmem import capacity as cap_lib
@@ -141,14 +138,49 @@ def read_capacity_rows(out_dir: str) -> list[dict]:
   return out
 
 
-# ---------------------------------------------------------------- report and benchmark
+# ---------------------------------------------------------------- Figure 3b with the learned capacities
 
-def capacity_report_section(out_dir: str, results_dir: str | None = None) -> str:
-  """Markdown section: the capacity table and the Figure 3 images (links relative to results_dir)."""
+# Where `make reproduce` puts the learned model's capacities (seed 002, App. A), relative to the
+# results directory: the learned_capacity experiment's CSV.
+LEARNED_CSV = os.path.join("learned_capacity", "learned_capacity.csv")
+
+
+def draw_figure3b_with_learned(capacity_dir: str, learned_csv: str) -> str:
+  """DIR/fig3b_capacity_learned.png: Figure 3b (the exact curves of DIR/capacity.csv) with the learned
+  model's capacities of `learned_csv` (a learned_capacity.csv) as black dots (seed 002, App. A).
+
+  Returns:
+    The PNG's path.
+  """
+  from assocmem.experiments import learned_capacity  # pylint: disable=import-outside-toplevel
+  rows = read_capacity_rows(capacity_dir)
+  models = [m for m in MODELS if any(r["model"] == m for r in rows)]
+  threshold = CapacityConfig().threshold
+  summary_path = os.path.join(capacity_dir, "summary.json")
+  if os.path.exists(summary_path):
+    with open(summary_path) as f:
+      threshold = json.load(f).get("config", {}).get("threshold", threshold)
+  return plot_capacity(rows, models, threshold, os.path.join(capacity_dir, "fig3b_capacity_learned.png"),
+                       learned_capacity.load_points(learned_csv))
+
+
+# ---------------------------------------------------------------- report section
+
+TITLE = "Seed 002, capacity (Figure 3)"
+
+
+def report_section(out_dir: str, results_dir: str | None = None) -> str:
+  """Markdown section: the capacity table and the Figure 3 images (links relative to results_dir).
+
+  When results_dir holds the learned model's capacities (`LEARNED_CSV`), first draws
+  DIR/fig3b_capacity_learned.png (`draw_figure3b_with_learned`) and shows it too.
+  """
   results_dir = results_dir or os.path.dirname(os.path.abspath(out_dir))
   csv_path = os.path.join(out_dir, "capacity.csv")
   if not os.path.exists(csv_path):
-    return "## Capacity (seed 002, Figure 3)\n\nNo results: run `scripts/capacity.py` first.\n"
+    return f"## {TITLE}\n\nNot run (no `{os.path.basename(out_dir)}/capacity.csv`).\n"
+  if os.path.exists(os.path.join(results_dir, LEARNED_CSV)):
+    draw_figure3b_with_learned(out_dir, os.path.join(results_dir, LEARNED_CSV))
   with open(csv_path) as f:
     rows = list(csv.DictReader(f))
   raw = {}
@@ -172,7 +204,7 @@ def capacity_report_section(out_dir: str, results_dir: str | None = None) -> str
   def fmt(r):
     return f"{num(r['capacity'])} [{num(r['lower'])}, {num(r['upper'])}]"
 
-  lines = ["## Capacity (seed 002, Figure 3)", ""]
+  lines = [f"## {TITLE}", ""]
   lines.append(
       f"Mean Hamming error of recalling {conf.get('n_queries', 140)} denoising cues "
       f"(θ = {conf.get('theta', 0.68)}) per grid cell (d, N); capacity = largest N on the grid "
