@@ -9,6 +9,7 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
+from assocmem.experiments import collapse, probabilistic_recall
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -33,7 +34,10 @@ def experiments() -> tuple[Experiment, ...]:
 
 
 # Built-in experiments, in run and report order (one line each).
-_BUILTIN: tuple[Experiment, ...] = ()
+_BUILTIN: tuple[Experiment, ...] = (
+    probabilistic_recall.EXPERIMENT,
+    collapse.EXPERIMENT,
+)
 
 for _experiment in _BUILTIN:
   register(_experiment)
