@@ -38,6 +38,7 @@ def rows(cells: list[dict[str, Any]]) -> list[dict[str, str]]:
 def plot(cfg: CollapseConfig, cells: list[dict[str, Any]]):
   """Left: mean own-point weight against t / t_C per cell; right: measured crossing against t_C."""
   import matplotlib  # pylint: disable=import-outside-toplevel
+  import matplotlib.ticker  # pylint: disable=import-outside-toplevel
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
 
@@ -54,6 +55,9 @@ def plot(cfg: CollapseConfig, cells: list[dict[str, Any]]):
   ax.axhline(0.5, color="0.6", lw=0.8)
   ax.axvline(1.0, color="k", lw=0.8, ls=":")
   ax.set_xscale("log")
+  ticks = [cfg.span ** k for k in (-1.0, -0.5, 0.0, 0.5, 1.0)]
+  ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+  ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
   ax.set_xlabel("t / t_C")
   ax.set_ylabel("mean posterior weight of the own point")
   ax.set_title("Own-point weight (colour: d, line style: n)", fontsize=9)

@@ -75,7 +75,8 @@ def plot(cfg: RecallConfig, result: dict[str, Any]):
   n_cues, n_pat = result["weights"].shape
   cols = cfg.cues_per_theta if cfg.cues_per_theta <= 5 else 5
   rows = -(-n_cues // cols)
-  fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.3 * rows), squeeze=False, sharey=True)
+  fig, axes = plt.subplots(rows, cols, figsize=(max(3.0 * cols, 8.0), 2.3 * rows + 0.6), squeeze=False,
+                           sharey=True)
   x = np.arange(n_pat)
   learned = "f_learned" in result
   width = 0.27 if learned else 0.4
@@ -96,10 +97,10 @@ def plot(cfg: RecallConfig, result: dict[str, Any]):
   for c in range(n_cues, rows * cols):
     axes[c // cols, c % cols].axis("off")
   handles, labels = axes[0, 0].get_legend_handles_labels()
-  fig.legend(handles, labels, loc="lower center", ncol=4 if learned else 3, fontsize=7, frameon=False)
-  fig.suptitle(f"Probabilistic recall (seed 002 §5.1): d = {cfg.dim}, N = {cfg.n_patterns} binary patterns; "
+  fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
+  fig.suptitle(f"Probabilistic recall (seed 002 §5.1): d = {cfg.dim}, N = {cfg.n_patterns}; "
                "endpoint frequency per stored pattern", fontsize=9)
-  fig.tight_layout(rect=(0, 0.05, 1, 1))
+  fig.tight_layout(rect=(0, 0.09, 1, 1))
   return fig
 
 
