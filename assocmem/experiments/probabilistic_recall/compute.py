@@ -41,37 +41,34 @@ def total_variation(p: Array, q: Array) -> Array:
   return 0.5 * jnp.sum(jnp.abs(p - q), axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("n", "draws"))
-def _null_tvs(key: Array, weights: Array, n: int, draws: int) -> Array:
-  weights = weights / jnp.sum(weights)
-  counts = jax.random.multinomial(key, n, weights, shape=(draws, weights.shape[-1]))
-  return total_variation(counts / n, weights)
-
-
-def multinomial_null(key: Array, weights: Array, n: int, draws: int) -> Array:
+def multinomial_null(key: Array, weights: Array, n: int, draws: int) -> np.ndarray:
   """(draws,) total-variation distances TV(c / n, w) of c ~ Multinomial(n, w): pure sampling noise.
 
+  The multinomial draws come from a NumPy generator seeded from `key` (exact counts, no compile).
   Args:
     key: PRNG key.
-    weights: (N,) probabilities (renormalised to sum to 1).
+    weights: (N,) probabilities (renormalised, in float64, to sum to 1).
     n: trials per draw (the trajectory count), >= 1.
     draws: number of null draws, >= 1.
   """
-  weights = jnp.asarray(weights, jnp.float32)
-  if weights.ndim != 1 or weights.shape[0] < 1:
-    raise ValueError(f"weights must be a 1-d array of probabilities, got shape {weights.shape}")
+  weights = np.asarray(weights, np.float64)
+  if weights.ndim != 1 or weights.shape[0] < 1 or not np.all(np.isfinite(weights)) or np.any(weights < 0):
+    raise ValueError(f"weights must be a 1-d array of non-negative probabilities, got {weights!r}")
   if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
     raise ValueError(f"n (trials per draw) must be an integer >= 1, got {n!r}")
   if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 1:
     raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
-  return _null_tvs(key, weights, int(n), int(draws))
+  weights = weights / weights.sum()
+  seed = np.asarray(jax.random.randint(key, (2,), 0, np.iinfo(np.int32).max)).tolist()
+  counts = np.random.default_rng(seed).multinomial(int(n), weights, size=int(draws))
+  return 0.5 * np.abs(counts / n - weights).sum(axis=1)
 
 
 def null_quantile(key: Array, weights: Array, n: int, draws: int, q: float) -> float:
   """The q-quantile of `multinomial_null` (e.g. q = 0.99: the 99th percentile of pure noise)."""
   if not 0 < q < 1:
     raise ValueError(f"q (the quantile) must lie in (0, 1), got {q!r}")
-  return float(np.quantile(np.asarray(multinomial_null(key, weights, n, draws), np.float64), q))
+  return float(np.quantile(multinomial_null(key, weights, n, draws), q))
 
 
 def nearest_pattern(patterns: Array, x: Array) -> Array:
@@ -90,24 +87,33 @@ def make_problem(cfg: RecallConfig, key: Array) -> dict[str, Array]:
 
   Cue j of each θ corrupts pattern j mod N: ỹ = θ y + √(1 − θ²) ε (`assocmem.denoising_cue`).
   """
-  k_pat, k_cue = jax.random.split(key)
-  patterns = assocmem.random_binary_patterns(k_pat, cfg.n_patterns, cfg.dim)
   thetas = np.repeat(np.asarray(cfg.thetas, np.float32), cfg.cues_per_theta)
   targets = np.tile(np.arange(cfg.cues_per_theta) % cfg.n_patterns, len(cfg.thetas))
-  keys = jax.random.split(k_cue, thetas.shape[0]).reshape(len(cfg.thetas), cfg.cues_per_theta, -1)
-  per_theta = cfg.cues_per_theta
-  cues = jnp.concatenate([
-      jax.vmap(lambda k, y, th=th: assocmem.denoising_cue(k, y, th))(
-          keys[i], patterns[targets[i * per_theta:(i + 1) * per_theta]])
-      for i, th in enumerate(cfg.thetas)])
+  patterns, cues = _patterns_and_cues(cfg, key)
   t_starts = np.asarray([cfg.t_start(float(th)) for th in thetas], np.float32)
   return {"patterns": patterns, "cues": cues, "thetas": thetas, "targets": targets, "t_starts": t_starts}
 
 
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _patterns_and_cues(cfg: RecallConfig, key: Array) -> tuple[Array, Array]:
+  k_pat, k_cue = jax.random.split(key)
+  patterns = assocmem.random_binary_patterns(k_pat, cfg.n_patterns, cfg.dim)
+  per_theta = cfg.cues_per_theta
+  targets = np.arange(per_theta) % cfg.n_patterns
+  keys = jax.random.split(k_cue, len(cfg.thetas) * per_theta).reshape(len(cfg.thetas), per_theta, -1)
+  cues = jnp.concatenate([jax.vmap(lambda k, y, th=th: assocmem.denoising_cue(k, y, th))(keys[i], patterns[targets])
+                          for i, th in enumerate(cfg.thetas)])
+  return patterns, cues
+
+
 def posterior_weights(patterns: Array, cues: Array, t_starts: Array, sde: Any) -> Array:
   """(C, N) exact posterior weights h_n(ỹ_c, t_c) of Eq. A4 (`assocmem.posterior`); rows sum to 1."""
-  return jnp.stack([assocmem.posterior(cues[c], float(t_starts[c]), patterns, sde)
-                    for c in range(cues.shape[0])])
+  return _posterior_weights(jnp.asarray(patterns), jnp.asarray(cues), jnp.asarray(t_starts), sde)
+
+
+@jax.jit
+def _posterior_weights(patterns: Array, cues: Array, t_starts: Array, sde: Any) -> Array:
+  return jax.vmap(lambda x, t: assocmem.posterior(x, t, patterns, sde))(cues, t_starts)
 
 
 @functools.partial(jax.jit, static_argnames=("score_fn", "n_traj", "n_steps", "t_end", "grid"))

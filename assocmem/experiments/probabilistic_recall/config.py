@@ -122,9 +122,9 @@ class RecallConfig:
 
 
 PRESETS: dict[str, RecallConfig] = {
-    # Seconds: 2 cues per θ, 2,000 exact trajectories, a tiny network (64 wide, 1,500 steps).
+    # Seconds: 2 cues per θ, 2,000 exact trajectories, a tiny network (64 wide, 1,500 steps, 500 trajectories).
     "quick": RecallConfig(cues_per_theta=2, n_trajectories=2000, n_null=1000, hidden=64,
-                          train_steps=1500, learned_trajectories=1000),
+                          train_steps=1500, learned_trajectories=500),
     # The independent check's setting (d = 10, N = 8, 4,000 trajectories), 5 cues per θ, and the
     # paper's network (80·d wide, 5,000 Adam steps at 1e-3).
     "paper": RecallConfig(),
