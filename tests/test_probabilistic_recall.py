@@ -149,7 +149,7 @@ def test_bad_arguments_raise(key):
 def test_registered_and_presets_valid():
   assert registry.get("probabilistic_recall") is pr.EXPERIMENT
   assert set(pr.EXPERIMENT.presets) == {"quick", "paper"}
-  assert pr.PRESETS["paper"].n_trajectories == 4000 and pr.PRESETS["paper"].hidden == 80 * pr.PRESETS["paper"].dim
+  assert pr.PRESETS["paper"].n_trajectories == 4000 and pr.PRESETS["paper"].n_learned_trajectories == 1000 and pr.PRESETS["paper"].hidden == 80 * pr.PRESETS["paper"].dim
 
 
 def test_script_rejects_a_bad_theta():

@@ -6,6 +6,8 @@ import dataclasses
 import math
 from typing import Any
 
+from assocmem.experiments import references
+
 STATISTICS = ("mean", "median")
 
 
@@ -57,8 +59,8 @@ class CollapseConfig:
   span: float = 4.0
   chunk_size: int = 8192
   statistic: str = "mean"
-  tolerance: float = 0.1
-  tolerance_min_dim: int = 100
+  tolerance: float = references.COLLAPSE_TARGET_TOLERANCE
+  tolerance_min_dim: int = references.COLLAPSE_TARGET_MIN_DIM
   seed: int = 0
 
   def __post_init__(self):

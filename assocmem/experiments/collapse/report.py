@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from assocmem import files
+from assocmem.experiments import references
 from assocmem.experiments.collapse.config import CSV_HEADER, CollapseConfig
 
 TITLE = "Collapse times of the exact score (Biroli, Bonnaire, de Bortoli & Mézard 2024)"
@@ -166,6 +167,9 @@ def report_section(out_dir: str, results_dir: str) -> str:
               f"{summary.get('within_tolerance')} of {summary.get('checked_cells')} cells "
               f"(largest error {100 * (summary.get('max_rel_err_checked') or 0):.1f}%). "
               f"Run time {summary.get('total_seconds')} s."]
+    indep = ", ".join(f"{100 * e:.0f}% at d = {d}, n = {n:,}"
+                      for (d, n), e in sorted(references.COLLAPSE_INDEPENDENT_REL_ERR.items()))
+    lines.append(f"An independent measurement (issue 16) found {indep}.")
   fig = os.path.join(out_dir, FIGURE)
   if os.path.exists(fig):
     lines += ["", f"![collapse times]({os.path.relpath(fig, results_dir)})"]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from assocmem import files
+from assocmem.experiments import references
 from assocmem.experiments.probabilistic_recall.config import CSV_HEADER, RecallConfig
 
 TITLE = "Seed 002 §5.1: probabilistic recall"
@@ -179,6 +180,10 @@ def report_section(out_dir: str, results_dir: str) -> str:
   n_within = sum(r["sde_within"] == "True" for r in rows)
   lines += ["", f"Exact SDE within the null's {100 * q:g}th percentile at {n_within} of {len(rows)} cues "
             f"(M = {rows[0]['n_sde']} trajectories per cue); the ODE's TV is 1 − h of the one pattern it reaches."]
+  ref = references.PROBABILISTIC_RECALL_CHECK
+  lines.append(f"An independent check (issue 16) found TV {ref['tv_range'][0]}–{ref['tv_range'][1]} with "
+               f"{ref['n_trajectories']:,} trajectories from {ref['n_cues']} cues (d = {ref['dim']}, "
+               f"N = {ref['n_patterns']}, θ = {ref['theta']}).")
   if learned:
     n_l = sum(r["learned_within"] == "True" for r in rows)
     lines.append(f"Learned score (ScoreMLP, {conf.get('hidden')} wide, {conf.get('train_steps')} Adam steps, "
