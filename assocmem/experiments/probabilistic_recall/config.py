@@ -126,8 +126,8 @@ PRESETS: dict[str, RecallConfig] = {
     "quick": RecallConfig(cues_per_theta=2, n_trajectories=2000, n_null=1000, hidden=64,
                           train_steps=1500, learned_trajectories=500),
     # The independent check's setting (d = 10, N = 8, 4,000 trajectories), 5 cues per θ, and the
-    # paper's network (80·d wide, 5,000 Adam steps at 1e-3), 1,000 trajectories per cue through it (each
-    # step of 4,000 would cost 4x the ~6·10¹² flops of 1,000 on a CPU).
+    # paper's network (80·d wide, 5,000 Adam steps at 1e-3) with 1,000 trajectories per cue through it
+    # (about 6·10¹² flops on a CPU; 4,000 would cost four times as much).
     "paper": RecallConfig(learned_trajectories=1000),
 }
 
