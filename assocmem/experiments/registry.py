@@ -9,8 +9,8 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
-from assocmem.experiments import (capacity, figure2b, landscapes, learned_capacity, memorisation, table1,
-                                   trajectories)
+from assocmem.experiments import (capacity, collapse, figure2b, landscapes, learned_capacity, memorisation,
+                                   probabilistic_recall, table1, trajectories)
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -43,6 +43,8 @@ _BUILTIN: tuple[Experiment, ...] = (
     figure2b.EXPERIMENT,
     learned_capacity.EXPERIMENT,
     memorisation.EXPERIMENT,
+    probabilistic_recall.EXPERIMENT,
+    collapse.EXPERIMENT,
 )
 
 for _experiment in _BUILTIN:
