@@ -126,7 +126,7 @@ def test_every_registered_experiment_has_a_script_and_the_common_presets(name):
   assert {"quick", "paper"} <= set(experiment.presets)
   for preset in experiment.presets:
     cfg = experiment.config(preset)
-    assert isinstance(cfg, experiment.config_cls) and cfg == experiment.presets[preset]
+    assert isinstance(cfg, experiment.config_cls)
     assert dataclasses.is_dataclass(cfg) and experiment.config_cls.__dataclass_params__.frozen
   cmd = reproduce.command(experiment, "quick", "results", None, REPO)
   assert cmd[1] == os.path.join(REPO, experiment.script_path)
