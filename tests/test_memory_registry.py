@@ -147,8 +147,9 @@ def test_dim_and_capacity(name, memory, state, cues, key):
   assert isinstance(memory, Memory)
 
 
-@pytest.mark.parametrize("name,memory,state,cues,key", CASES, ids=IDS)
-@pytest.mark.parametrize("batch_size", [1, 3, 7, 50])
+@pytest.mark.parametrize("name,memory,state,cues,key,batch_size",
+                         [c + (3,) for c in CASES] + [CASES[0] + (1,), CASES[0] + (50,)],
+                         ids=IDS + ["modern_1", "modern_50"])
 def test_chunked_recall_and_replay_equal_unchunked(name, memory, state, cues, key, batch_size):
   """Chunks split the work only: the same per-item keys and starts, so the same answers (up to the
   float rounding of differently shaped batched matmuls; most are bit for bit)."""
@@ -164,13 +165,13 @@ def test_chunked_recall_and_replay_equal_unchunked(name, memory, state, cues, ke
 
 
 @pytest.mark.parametrize("name,memory,state,cues,key", CASES, ids=IDS)
-@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "4"])
-def test_bad_batch_size_is_a_value_error(name, memory, state, cues, key, bad):
+def test_bad_batch_size_is_a_value_error(name, memory, state, cues, key):
   del name
-  with pytest.raises(ValueError, match="batch_size"):
-    memory.recall(state, cues, key, batch_size=bad)
-  with pytest.raises(ValueError, match="batch_size"):
-    memory.replay(state, key, 3, batch_size=bad)
+  for bad in (0, -2, 2.5, True, "4"):
+    with pytest.raises(ValueError, match="batch_size"):
+      memory.recall(state, cues, key, batch_size=bad)
+    with pytest.raises(ValueError, match="batch_size"):
+      memory.replay(state, key, 3, batch_size=bad)
 
 
 def test_chunked_recall_compiles_one_chunk_under_jit():
