@@ -21,7 +21,6 @@ from typing import Any
 
 import flax.struct
 import jax
-import jax.numpy as jnp
 
 from assocmem import _checks
 from assocmem.memories.hopfield import _check_data
