@@ -253,3 +253,47 @@ def shard_bank(bank: PatternBank, mesh: Mesh, axis: str = "bank") -> PatternBank
   rep = NamedSharding(mesh, P())
   return PatternBank(jax.device_put(bank.centered, rows), jax.device_put(bank.center, rep),
                      jax.device_put(bank.sq_norms, split), jax.device_put(bank.log_weights, split))
+
+
+# ----------------------------------------------------------------------------- bank layout
+
+def bank_slots(n: int, mode: Mode = DENSE) -> int:
+  """The slots a bank of n patterns gets under `mode` (the one place bank layout is decided).
+
+  n itself for Dense(); for Streaming(chunk) n padded to a multiple of the chunk once n exceeds
+  it (so `lax.scan` never copies a padded bank per call); for Sharded(mesh, axis, inner) the
+  inner mode's multiple times the number of shards (every device holds the same number of
+  slots, each shard a whole number of chunks). The extra slots are empty (log-weight −inf) and
+  take no part in the mixture (seed 002 Eq. 12; seed 000 Eq. 3).
+
+  Args:
+    n: number of patterns (or requested slots), >= 1.
+    mode: Dense(), Streaming(chunk_size) or Sharded(mesh, axis, inner).
+  Returns:
+    The number of slots, >= n.
+  """
+  n = _checks.check_int("n", n)
+  mode = check_mode(mode)
+  inner = mode.inner if isinstance(mode, Sharded) else mode
+  multiple = inner.chunk_size if isinstance(inner, Streaming) and n > inner.chunk_size else 1
+  if isinstance(mode, Sharded):
+    multiple *= mode.mesh.shape[mode.axis]
+  return -(-n // multiple) * multiple
+
+
+def layout_bank(bank: PatternBank, mode: Mode = DENSE) -> PatternBank:
+  """A bank laid out for `mode`: padded with empty slots to `bank_slots(capacity, mode)` and, for
+  Sharded, placed on the mesh (`shard_bank`); Dense() and an already laid-out bank pass unchanged.
+
+  Bank memories (`ModernHopfield`, `ExactDiffusion`) call this in `store`/`init`, so callers pass
+  a mode and nothing else.
+  """
+  if not isinstance(bank, PatternBank):
+    raise ValueError(f"bank must be an assocmem.bank.PatternBank, got {type(bank).__name__}")
+  mode = check_mode(mode)
+  slots = bank_slots(bank.capacity, mode)
+  if slots != bank.capacity:
+    bank = pad_bank(bank, slots)
+  if isinstance(mode, Sharded):
+    bank = shard_bank(bank, mode.mesh, mode.axis)
+  return bank

@@ -61,7 +61,7 @@ def test_recall_and_replay_keep_layout_and_range(trained):
   replays = np.asarray(mem.replay(state, jax.random.PRNGKey(1), 7))
   assert replays.shape == (7, 64) and 0.0 <= replays.min() and replays.max() <= 1.0
   # The padded batches give the same answer as unpadded ones (BatchNorm in inference mode).
-  np.testing.assert_allclose(mem.encode_images(state, data[:3]), mem.encode_images(state, data)[:3],
+  np.testing.assert_allclose(mem.encode(state, data[:3]), mem.encode(state, data)[:3],
                              atol=1e-5)
 
 

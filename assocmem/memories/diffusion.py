@@ -2,7 +2,9 @@
 
 State: a `PatternBank`. Recall integrates the probability-flow ODE (or the reverse SDE) of
 the exact score from the cue's noise level down to t_end; replay samples from the prior
-(t ≈ 17 for θ = 1e-3 at γ = 0.8) on a geometric grid that resolves t < 0.1.
+(t ≈ 17 for θ = 1e-3 at γ = 0.8) on a geometric grid that resolves t < 0.1. Integration,
+checks and batching are the shared `ScoreMemory`'s; this class adds the exact score and the bank
+(laid out for the mode by `store`/`init` themselves, `mixture.layout_bank`).
 """
 
 from __future__ import annotations
@@ -13,83 +15,64 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
-from assocmem import _checks, bank as bank_lib, mixture, samplers, scores
+from assocmem import _checks, bank as bank_lib, mixture, scores
 from assocmem.bank import PatternBank
-from assocmem.memories import sampling
-from assocmem.memories.hopfield import _check_data
-from assocmem.sde import VPSDE, check_sde
+from assocmem.memories.hopfield import _check_data, init_bank, store_bank
+from assocmem.memories.score_memory import ScoreMemory
 
 Array = jax.Array
 
 
 @flax.struct.dataclass
-class ExactDiffusion:
+class ExactDiffusion(ScoreMemory):
   """Diffusion memory with the exact score of its stored patterns (seed 002, App. A; Eqs. A1–A4).
 
-  Attributes:
-    sde: the forward SDE (default VP, γ = 0.8); it must have `t_start(theta)` for recall.
-    cue_theta: signal level of the cues; recall starts at t_start(cue_theta).
-    n_steps, t_end, grid: recall integration (paper: 300 linear Euler steps to 1e-3).
-    sampler: "ode" (probability flow, Eq. 28) or "sde" (Euler–Maruyama, Eq. 29).
-    replay_theta: replays start from the prior at t_start(replay_theta).
-    replay_steps, replay_grid, replay_sampler: replay integration.
-    mode: mixture mode of the score.
+  Attributes (besides `ScoreMemory`'s sde, cue_theta, n_steps, t_end, grid, sampler,
+  replay_theta (default 1e-3), replay_steps, replay_grid, replay_sampler):
+    slots: minimum bank slots (default: the number stored); extra slots are for `write`. The
+      bank gets `mixture.bank_slots(max(slots, N), mode)` slots.
+    mode: mixture mode of the score (Dense(), Streaming(chunk), Sharded(mesh, axis)); `store`
+      and `init` lay the bank out for it.
   """
-  sde: Any = flax.struct.field(pytree_node=True, default_factory=lambda: VPSDE(0.8))
-  cue_theta: float = flax.struct.field(pytree_node=False, default=0.68)
-  n_steps: int = flax.struct.field(pytree_node=False, default=samplers.DEFAULT_N_STEPS)
-  t_end: float = flax.struct.field(pytree_node=False, default=samplers.DEFAULT_T_END)
-  grid: str = flax.struct.field(pytree_node=False, default="linear")
-  sampler: str = flax.struct.field(pytree_node=False, default="ode")
   replay_theta: float = flax.struct.field(pytree_node=False, default=1e-3)
-  replay_steps: int = flax.struct.field(pytree_node=False, default=300)
-  replay_grid: str = flax.struct.field(pytree_node=False, default="geometric")
-  replay_sampler: str = flax.struct.field(pytree_node=False, default="sde")
-  capacity: int | None = flax.struct.field(pytree_node=False, default=None)
+  slots: int | None = flax.struct.field(pytree_node=False, default=None)
   mode: Any = flax.struct.field(pytree_node=False, default=mixture.DENSE)
 
   def __post_init__(self):
-    if isinstance(self.sde, (str, int, float)) or self.sde is None:
-      raise ValueError(f"sde must be an SDE object such as assocmem.VPSDE(0.8), got {self.sde!r}")
-    if hasattr(self.sde, "theta"):
-      check_sde(self.sde)
-      if not callable(getattr(self.sde, "t_start", None)):
-        raise ValueError(f"sde must have t_start(theta) (e.g. VPSDE) for ExactDiffusion, got {self.sde!r}")
-    _checks.check_open_unit("cue_theta", self.cue_theta)
-    _checks.check_open_unit("replay_theta", self.replay_theta)
-    _checks.check_int("n_steps", self.n_steps)
-    _checks.check_int("replay_steps", self.replay_steps)
-    _checks.check_positive("t_end", self.t_end)
-    _checks.check_choice("sampler", self.sampler, ("ode", "sde"))
-    _checks.check_choice("replay_sampler", self.replay_sampler, ("ode", "sde"))
-    _checks.check_choice("grid", self.grid, samplers.GRIDS)
-    _checks.check_choice("replay_grid", self.replay_grid, samplers.GRIDS)
+    super().__post_init__()
+    if self.replay_theta is None:
+      raise ValueError("replay_theta must be a number in (0, 1) for ExactDiffusion, got None")
+    if self.slots is not None:
+      _checks.check_int("slots", self.slots)
     mixture.check_mode(self.mode)
 
   @property
   def score_fn(self):
-    """The explicit-state score `score_fn(bank, x, t)`."""
+    """The explicit-state score `score_fn(bank, x, t)` (Eqs. A3–A4)."""
     return scores.exact_score(self.sde, self.mode)
 
+  def dim(self, state: PatternBank) -> int:
+    """d, the dimension of the stored patterns."""
+    return state.dim
+
+  def capacity(self, state: PatternBank) -> int:
+    """The bank's slots (filled or empty; padding for the mode included)."""
+    return state.capacity
+
+  def state_dtype(self, state: PatternBank) -> Any:
+    """The bank's dtype (replays start in it)."""
+    return state.dtype
+
+  def init(self, dim: int, capacity: int, center: Any | None = None,
+           dtype: Any = jnp.float32) -> PatternBank:
+    """An empty bank of at least `capacity` slots for `write`, laid out for the mode."""
+    return init_bank(dim, capacity, center, dtype, self.mode)
+
   def store(self, key: Array | None, data: Array) -> PatternBank:
-    """One-shot storage of (N, d) patterns in a bank."""
+    """One-shot storage of (N, d) patterns in a bank of `bank_slots(max(slots, N), mode)` slots."""
     del key
-    return bank_lib.make_bank(_check_data("data", data), capacity=self.capacity)
+    return store_bank(_check_data("data", data), self.slots, self.mode)
 
   def write(self, state: PatternBank, index: Any, pattern: Array) -> PatternBank:
     """Stores one (d,) pattern in slot `index`."""
     return bank_lib.write(state, index, pattern)
-
-  def recall(self, state: PatternBank, cues: Array, key: Array | None = None) -> Array:
-    """(B, d) recalls of (B, d) cues at noise level `cue_theta` (key needed for sampler="sde")."""
-    cues = _check_data("cues", cues, state.dim)
-    t0 = self.sde.t_start(self.cue_theta)
-    return sampling.recall(self.score_fn, state, self.sde, cues, t0, self.t_end, self.n_steps, self.grid,
-                           self.sampler, key)
-
-  def replay(self, state: PatternBank, key: Array, n: int) -> Array:
-    """(n, d) samples from the prior at t_start(replay_theta), integrated to t_end."""
-    n = _checks.check_int("n", n)
-    t0 = self.sde.t_start(self.replay_theta)
-    return sampling.replay(self.score_fn, state, self.sde, key, n, state.dim, state.dtype, t0, self.t_end,
-                           self.replay_steps, self.replay_grid, self.replay_sampler)

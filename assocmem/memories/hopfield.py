@@ -3,7 +3,9 @@
 `ModernHopfield` is seed 000's hippocampus: one-shot storage of each experience in a
 `PatternBank` (a slot per memory unit, Hebbian binding of features to that unit), recall by
 iterating ξ ← X softmax(β Xᵀξ), replay = recall from U(low, high) noise. The bank may stream
-or shard (`mode`), so it can hold more than fits as one similarity matrix.
+or shard (`mode`), so it can hold more than fits as one similarity matrix; `store` and `init`
+lay the bank out for the mode themselves (`mixture.layout_bank`: padding to whole chunks and
+shards, placement on the mesh), so a caller passes a mode and nothing else.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 from assocmem import _checks, bank as bank_lib, hopfield, mixture
 from assocmem.bank import PatternBank
 from assocmem.energies import hebbian_weights
+from assocmem.memories import batching
 
 Array = jax.Array
 
@@ -34,6 +37,22 @@ def _check_data(name: str, data: Any, dim: int | None = None) -> Array:
   return data
 
 
+def store_bank(data: Array, slots: int | None, mode: Any) -> PatternBank:
+  """A bank of (N, d) patterns with `bank_slots(max(slots, N), mode)` slots, laid out for `mode`
+  (the storage of every bank memory: `ModernHopfield`, `ExactDiffusion`)."""
+  n = data.shape[0]
+  if slots is not None and slots < n:
+    raise ValueError(f"slots={slots} is fewer than the {n} patterns given; raise slots or leave it None")
+  capacity = mixture.bank_slots(max(slots or n, n), mode)
+  return mixture.layout_bank(bank_lib.make_bank(data, capacity=capacity), mode)
+
+
+def init_bank(dim: int, capacity: int, center: Any | None, dtype: Any, mode: Any) -> PatternBank:
+  """An empty bank of `bank_slots(capacity, mode)` slots of dimension `dim`, laid out for `mode`."""
+  capacity = _checks.check_int("capacity", capacity, 1)
+  return mixture.layout_bank(bank_lib.empty_bank(mixture.bank_slots(capacity, mode), dim, center, dtype), mode)
+
+
 @flax.struct.dataclass
 class ModernHopfield:
   """Modern Hopfield memory (seed 000, Eq. 3; seed 002, Eq. 5; Ramsauer et al. 2020).
@@ -46,8 +65,10 @@ class ModernHopfield:
     scale_by_sqrt_d: use β/√d, i.e. softmax(β Xᵀξ/√d) as seed 000's authors' code does.
     replay_steps, replay_tol: the same for replays.
     replay_low, replay_high: replays start from U(low, high) noise (seed 000: U(−1, 1)).
-    capacity: bank slots (default: the number stored); extra slots are for `write`.
-    mode: mixture mode (Dense(), Streaming(chunk), Sharded(mesh, axis)).
+    slots: minimum bank slots (default: the number stored); extra slots are for `write`. The
+      bank gets `mixture.bank_slots(max(slots, N), mode)` slots (whole chunks and shards).
+    mode: mixture mode (Dense(), Streaming(chunk), Sharded(mesh, axis)); `store` and `init`
+      lay the bank out for it (`mixture.layout_bank`).
   """
   beta: Any = 5.0
   n_steps: int = flax.struct.field(pytree_node=False, default=150)
@@ -57,7 +78,7 @@ class ModernHopfield:
   replay_tol: float | None = flax.struct.field(pytree_node=False, default=None)
   replay_low: float = flax.struct.field(pytree_node=False, default=-1.0)
   replay_high: float = flax.struct.field(pytree_node=False, default=1.0)
-  capacity: int | None = flax.struct.field(pytree_node=False, default=None)
+  slots: int | None = flax.struct.field(pytree_node=False, default=None)
   mode: Any = flax.struct.field(pytree_node=False, default=mixture.DENSE)
 
   def __post_init__(self):
@@ -73,9 +94,17 @@ class ModernHopfield:
     if not self.replay_low < self.replay_high:
       raise ValueError(f"replay_low must be below replay_high, got replay_low={self.replay_low}, "
                        f"replay_high={self.replay_high}")
-    if self.capacity is not None:
-      _checks.check_int("capacity", self.capacity)
+    if self.slots is not None:
+      _checks.check_int("slots", self.slots)
     mixture.check_mode(self.mode)
+
+  def dim(self, state: PatternBank) -> int:
+    """d, the dimension of the stored patterns."""
+    return state.dim
+
+  def capacity(self, state: PatternBank) -> int:
+    """The bank's slots (filled or empty; padding for the mode included)."""
+    return state.capacity
 
   def effective_beta(self, dim: int) -> Any:
     """β, or β/√d with `scale_by_sqrt_d`."""
@@ -83,14 +112,15 @@ class ModernHopfield:
 
   def init(self, dim: int, capacity: int, center: Any | None = None,
            dtype: Any = jnp.float32) -> PatternBank:
-    """An empty bank for incremental storage with `write`."""
-    return bank_lib.empty_bank(capacity, dim, center, dtype)
+    """An empty bank of at least `capacity` slots for incremental storage with `write`, laid out
+    for the mode (`bank_slots(capacity, mode)` slots; on the mesh for Sharded)."""
+    return init_bank(dim, capacity, center, dtype, self.mode)
 
   def store(self, key: Array | None, data: Array) -> PatternBank:
-    """One-shot storage of (N, d) patterns (the key is unused: storage is deterministic)."""
+    """One-shot storage of (N, d) patterns (the key is unused: storage is deterministic), in a
+    bank of `bank_slots(max(slots, N), mode)` slots laid out for the mode."""
     del key
-    data = _check_data("data", data)
-    return bank_lib.make_bank(data, capacity=self.capacity)
+    return store_bank(_check_data("data", data), self.slots, self.mode)
 
   def write(self, state: PatternBank, index: Any, pattern: Array) -> PatternBank:
     """Stores one (d,) pattern in slot `index` (seed 000: each experience encoded once)."""
@@ -102,17 +132,22 @@ class ModernHopfield:
     return hopfield.mhn_retrieve(cue, state, self.effective_beta(state.dim),
                                  n_steps or self.n_steps, tol, mode=self.mode)
 
-  def recall(self, state: PatternBank, cues: Array, key: Array | None = None) -> Array:
-    """Retrieves from (B, d) cues (vmap of `recall_one`)."""
+  def recall(self, state: PatternBank, cues: Array, key: Array | None = None, *,
+             batch_size: int | None = None) -> Array:
+    """Retrieves from (B, d) cues (vmap of `recall_one`), `batch_size` cues at a time."""
     del key
+    batch_size = batching.check_batch_size(batch_size)
     cues = _check_data("cues", cues, state.dim)
-    return jax.vmap(lambda c: self.recall_one(state, c, self.n_steps, self.tol))(cues)
+    one = lambda c: self.recall_one(state, c, self.n_steps, self.tol)
+    return batching.map_chunked(jax.vmap(one), (cues,), batch_size)
 
-  def replay(self, state: PatternBank, key: Array, n: int) -> Array:
-    """(n, d) recalls from U(replay_low, replay_high) noise (seed 000's replays)."""
+  def replay(self, state: PatternBank, key: Array, n: int, *, batch_size: int | None = None) -> Array:
+    """(n, d) recalls from U(replay_low, replay_high) noise (seed 000's replays), `batch_size` at a time."""
     n = _checks.check_int("n", n)
+    batch_size = batching.check_batch_size(batch_size)
     noise = jax.random.uniform(key, (n, state.dim), state.dtype, self.replay_low, self.replay_high)
-    return jax.vmap(lambda q: self.recall_one(state, q, self.replay_steps, self.replay_tol))(noise)
+    one = lambda q: self.recall_one(state, q, self.replay_steps, self.replay_tol)
+    return batching.map_chunked(jax.vmap(one), (noise,), batch_size)
 
 
 @flax.struct.dataclass
@@ -126,22 +161,35 @@ class ClassicalHopfield:
     _checks.check_int("n_steps", self.n_steps)
     _checks.check_choice("update", self.update, hopfield.MODES)
 
+  def dim(self, state: Array) -> int:
+    """d, from the (d, d) weights."""
+    return state.shape[-1]
+
+  def capacity(self, state: Array) -> None:
+    """None: Hebbian weights have no slots (any number of patterns superpose in them)."""
+    del state
+    return None
+
   def store(self, key: Array | None, data: Array) -> Array:
     """Hebbian weights of (N, d) patterns."""
     del key
     return hebbian_weights(_check_data("data", data), self.zero_diagonal)
 
-  def recall(self, state: Array, cues: Array, key: Array | None = None) -> Array:
-    """(B, d) recalls; `key` draws random asynchronous orders (update="async")."""
+  def recall(self, state: Array, cues: Array, key: Array | None = None, *,
+             batch_size: int | None = None) -> Array:
+    """(B, d) recalls, `batch_size` at a time; `key` draws random asynchronous orders (update="async")."""
+    batch_size = batching.check_batch_size(batch_size)
     cues = _check_data("cues", cues, state.shape[0])
     keys = jax.random.split(key, cues.shape[0]) if key is not None else None
     if keys is None:
-      return jax.vmap(lambda c: hopfield.classical_retrieve(c, state, self.n_steps, self.update))(cues)
-    return jax.vmap(lambda c, k: hopfield.classical_retrieve(c, state, self.n_steps, self.update, k))(cues, keys)
+      fn = jax.vmap(lambda c: hopfield.classical_retrieve(c, state, self.n_steps, self.update))
+      return batching.map_chunked(fn, (cues,), batch_size)
+    fn = jax.vmap(lambda c, k: hopfield.classical_retrieve(c, state, self.n_steps, self.update, k))
+    return batching.map_chunked(fn, (cues, keys), batch_size)
 
-  def replay(self, state: Array, key: Array, n: int) -> Array:
-    """(n, d) recalls from random ±1 states."""
+  def replay(self, state: Array, key: Array, n: int, *, batch_size: int | None = None) -> Array:
+    """(n, d) recalls from random ±1 states, `batch_size` at a time."""
     n = _checks.check_int("n", n)
     k0, k1 = jax.random.split(key)
     x0 = jnp.where(jax.random.bernoulli(k0, 0.5, (n, state.shape[0])), 1.0, -1.0).astype(state.dtype)
-    return self.recall(state, x0, k1)
+    return self.recall(state, x0, k1, batch_size=batch_size)

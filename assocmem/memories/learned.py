@@ -21,13 +21,11 @@ from typing import Any
 
 import flax.struct
 import jax
-import jax.numpy as jnp
 
-from assocmem import _checks, samplers
-from assocmem.memories import sampling
+from assocmem import _checks
 from assocmem.memories.hopfield import _check_data
+from assocmem.memories.score_memory import ScoreMemory
 from assocmem.nn.score_mlp import ScoreMLP, learned_score, model_from_params
-from assocmem.sde import VPSDE, check_sde
 from assocmem.train import score as train_lib
 
 Array = jax.Array
@@ -35,58 +33,46 @@ Params = Any
 
 
 @flax.struct.dataclass
-class LearnedDiffusion:
+class LearnedDiffusion(ScoreMemory):
   """Diffusion memory whose score is a trained network (seed 002, §7 and App. A; Eqs. 27–29).
 
-  Attributes:
-    sde: the forward SDE used for recall and replay (default VP, γ = 0.8; needs `t_start(theta)`).
+  Attributes (besides `ScoreMemory`'s sde, cue_theta, n_steps, t_end, grid, sampler,
+  replay_theta, replay_steps, replay_grid, replay_sampler; replay_theta None (default): replays
+  start at the training `theta_min`):
     hidden: hidden width H; None (default): `hidden_per_dim`·d (App. A: 80·d; Figure 2: 750).
     hidden_per_dim: H / d when `hidden` is None.
     train: training settings (`ScoreTrainConfig`: 5,000 Adam steps at 1e-3, θ ~ U(0.6, 1)).
-    cue_theta: signal level of the cues; recall starts at t_start(cue_theta).
-    n_steps, t_end, grid: recall integration (paper: 300 linear Euler steps to 1e-3).
-    sampler: "ode" (probability flow, Eq. 28) or "sde" (Euler–Maruyama, Eq. 29).
-    replay_theta: replays start from N(0, I) at t_start(replay_theta); None: `train.theta_min`.
-    replay_steps, replay_grid, replay_sampler: replay integration.
   """
-  sde: Any = flax.struct.field(pytree_node=True, default_factory=lambda: VPSDE(0.8))
   hidden: int | None = flax.struct.field(pytree_node=False, default=None)
   hidden_per_dim: int = flax.struct.field(pytree_node=False, default=80)
   train: train_lib.ScoreTrainConfig = flax.struct.field(pytree_node=False,
                                                        default_factory=train_lib.ScoreTrainConfig)
-  cue_theta: float = flax.struct.field(pytree_node=False, default=0.68)
-  n_steps: int = flax.struct.field(pytree_node=False, default=samplers.DEFAULT_N_STEPS)
-  t_end: float = flax.struct.field(pytree_node=False, default=samplers.DEFAULT_T_END)
-  grid: str = flax.struct.field(pytree_node=False, default="linear")
-  sampler: str = flax.struct.field(pytree_node=False, default="ode")
-  replay_theta: float | None = flax.struct.field(pytree_node=False, default=None)
-  replay_steps: int = flax.struct.field(pytree_node=False, default=300)
-  replay_grid: str = flax.struct.field(pytree_node=False, default="geometric")
-  replay_sampler: str = flax.struct.field(pytree_node=False, default="sde")
 
   def __post_init__(self):
-    if isinstance(self.sde, (str, int, float)) or self.sde is None:
-      raise ValueError(f"sde must be an SDE object such as assocmem.VPSDE(0.8), got {self.sde!r}")
-    if hasattr(self.sde, "theta"):
-      check_sde(self.sde)
-      if not callable(getattr(self.sde, "t_start", None)):
-        raise ValueError(f"sde must have t_start(theta) (e.g. VPSDE) for LearnedDiffusion, got {self.sde!r}")
+    super().__post_init__()
     if self.hidden is not None:
       if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1:
         raise ValueError(f"hidden (the hidden width) must be a positive integer or None, got {self.hidden!r}")
     _checks.check_int("hidden_per_dim", self.hidden_per_dim)
     if not isinstance(self.train, train_lib.ScoreTrainConfig):
       raise ValueError(f"train must be a ScoreTrainConfig, got {type(self.train).__name__}")
-    _checks.check_open_unit("cue_theta", self.cue_theta)
-    if self.replay_theta is not None:
-      _checks.check_open_unit("replay_theta", self.replay_theta)
-    _checks.check_int("n_steps", self.n_steps)
-    _checks.check_int("replay_steps", self.replay_steps)
-    _checks.check_positive("t_end", self.t_end)
-    _checks.check_choice("sampler", self.sampler, ("ode", "sde"))
-    _checks.check_choice("replay_sampler", self.replay_sampler, ("ode", "sde"))
-    _checks.check_choice("grid", self.grid, samplers.GRIDS)
-    _checks.check_choice("replay_grid", self.replay_grid, samplers.GRIDS)
+
+  def dim(self, state: Params) -> int:
+    """d, the dimension of the patterns the network was built for."""
+    return model_from_params(state).dim
+
+  def capacity(self, state: Params) -> None:
+    """None: the patterns live in the weights (no slots), and the parameters do not record how
+    many were trained on."""
+    del state
+    return None
+
+  def replay_start_theta(self) -> float:
+    """`replay_theta`, or the noisiest level the network was trained on (`train.theta_min`)."""
+    theta = self.replay_theta if self.replay_theta is not None else self.train.theta_min
+    if not 0 < theta < 1:
+      raise ValueError(f"replays need a start level in (0, 1); got {theta} (set replay_theta)")
+    return theta
 
   def model(self, dim: int) -> ScoreMLP:
     """The network for d-dimensional patterns: width `hidden`, or `hidden_per_dim`·d."""
@@ -141,22 +127,3 @@ class LearnedDiffusion:
   def store(self, key: Array, data: Array) -> Params:
     """`fit` with the memory's training settings: the patterns are stored in the weights."""
     return self.fit(key, data)
-
-  def recall(self, state: Params, cues: Array, key: Array | None = None) -> Array:
-    """(B, d) recalls of (B, d) cues at noise level `cue_theta` (key needed for sampler="sde")."""
-    model = model_from_params(state)
-    cues = _check_data("cues", cues, model.dim)
-    t0 = self.sde.t_start(self.cue_theta)
-    return sampling.recall(self.score_fn, state, self.sde, cues, t0, self.t_end, self.n_steps, self.grid,
-                           self.sampler, key)
-
-  def replay(self, state: Params, key: Array, n: int) -> Array:
-    """(n, d) samples: prior N(0, I) noise at t_start(replay_theta), integrated to t_end."""
-    n = _checks.check_int("n", n)
-    model = model_from_params(state)
-    theta = self.replay_theta if self.replay_theta is not None else self.train.theta_min
-    if not 0 < theta < 1:
-      raise ValueError(f"replays need a start level in (0, 1); got {theta} (set replay_theta)")
-    t0 = self.sde.t_start(theta)
-    return sampling.replay(self.score_fn, state, self.sde, key, n, model.dim, jnp.float32, t0, self.t_end,
-                           self.replay_steps, self.replay_grid, self.replay_sampler)

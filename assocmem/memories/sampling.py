@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from assocmem import samplers
+from assocmem.memories import batching
 
 Array = jax.Array
 
@@ -27,21 +28,25 @@ def integrate(score_fn: Any, state: Any, sde: Any, x: Array, t0: Array | float, 
 
 
 def recall(score_fn: Any, state: Any, sde: Any, cues: Array, t0: Array | float, t_end: float,
-           n_steps: int, grid: str, sampler: str, key: Array | None) -> Array:
-  """(B, d) recalls of (B, d) cues, `integrate` vmapped over the cues (one key each for "sde")."""
+           n_steps: int, grid: str, sampler: str, key: Array | None,
+           batch_size: int | None = None) -> Array:
+  """(B, d) recalls of (B, d) cues, `integrate` vmapped over the cues (one key each for "sde"),
+  `batch_size` cues at a time (the keys are split for all B cues first, so chunks change nothing)."""
   if sampler == "sde":
     if key is None:
       raise ValueError("key is required when sampler='sde'")
     keys = jax.random.split(key, cues.shape[0])
   else:
     keys = jnp.zeros((cues.shape[0], 2), jnp.uint32)
-  return jax.vmap(lambda c, k: integrate(score_fn, state, sde, c, t0, t_end, k, n_steps, grid,
-                                         sampler))(cues, keys)
+  fn = jax.vmap(lambda c, k: integrate(score_fn, state, sde, c, t0, t_end, k, n_steps, grid, sampler))
+  return batching.map_chunked(fn, (cues, keys), batch_size)
 
 
 def replay(score_fn: Any, state: Any, sde: Any, key: Array, n: int, dim: int, dtype: Any,
-           t0: Array | float, t_end: float, n_steps: int, grid: str, sampler: str) -> Array:
-  """(n, d) replays: prior noise `sde.prior_sampling` at t0, integrated to t_end (`recall` of noise)."""
+           t0: Array | float, t_end: float, n_steps: int, grid: str, sampler: str,
+           batch_size: int | None = None) -> Array:
+  """(n, d) replays: prior noise `sde.prior_sampling` at t0, integrated to t_end (`recall` of noise),
+  `batch_size` at a time (all n starts drawn first)."""
   k0, k1 = jax.random.split(key)
   x0 = sde.prior_sampling(k0, (n, dim), dtype)
-  return recall(score_fn, state, sde, x0, t0, t_end, n_steps, grid, sampler, k1)
+  return recall(score_fn, state, sde, x0, t0, t_end, n_steps, grid, sampler, k1, batch_size)

@@ -7,7 +7,12 @@ statistics, optimizer state, step, PRNG key), trained by `fit` on (N, d) flatten
                originals) with the authors' loss and schedule (`assocmem.train.vae`);
   recall       encode → decode in inference mode: the posterior mean (or, with a key, a sample
                of q(z|x)) decoded; `recall_steps` > 1 feeds the output back in;
-  replay       decode z ~ N(0, I): imagination, samples of the generative model.
+  replay       decode z ~ N(0, I): imagination, samples of the generative model;
+  encode       posterior means of q(z|x), (N, L);
+  decode       latents → the memory's layout and range.
+
+One vocabulary: every method takes the memory's data, flat (N, d) rows or (N, H, W, C) images,
+in its range, and returns the layout it was given (decode: rows, or images with `images=True`).
 
 Data are flat (N, H·W·C) rows (the protocol's (N, d)) or (N, H, W, C) images, in [0, 1]
 (`data_range="unit"`) or in [−1, 1] (`"signed"`, the range of the Hopfield and diffusion
@@ -52,7 +57,7 @@ class VAEMemory:
     data_range: "unit" (data in [0, 1], the VAE's own range) or "signed" (data in [−1, 1], as
       the Hopfield and diffusion memories store images; mapped by (x + 1) / 2 and back).
     recall_steps: encode → decode passes per recall (1: one reconstruction; more iterate it).
-    batch_size: images per inference call.
+    batch_size: images per inference call (the default of the methods' `batch_size`).
   """
   config: VAEConfig = flax.struct.field(pytree_node=False, default_factory=shapes3d_config)
   train: train_vae.TrainConfig = flax.struct.field(pytree_node=False,
@@ -75,11 +80,6 @@ class VAEMemory:
     """The Flax module."""
     return ConvVAE(self.config)
 
-  @property
-  def dim(self) -> int:
-    """d = H·W·C."""
-    return int(np.prod(self.config.image_shape))
-
   # ------------------------------------------------------------------ layout and range
 
   def to_images(self, name: str, data: Any) -> tuple[np.ndarray, bool]:
@@ -88,13 +88,13 @@ class VAEMemory:
     if x.dtype.kind not in "fiu":
       raise ValueError(f"{name} must be a numeric array, got dtype {x.dtype}")
     shape = self.config.image_shape
-    if x.ndim == 2 and x.shape[1] == self.dim:
+    if x.ndim == 2 and x.shape[1] == self.dim():
       flat = True
       x = x.reshape((x.shape[0],) + shape)
     elif x.ndim == 4 and x.shape[1:] == shape:
       flat = False
     else:
-      raise ValueError(f"{name} must have shape (N, {self.dim}) or (N, {', '.join(map(str, shape))}) "
+      raise ValueError(f"{name} must have shape (N, {self.dim()}) or (N, {', '.join(map(str, shape))}) "
                        f"for this VAE's image_shape {shape}, got shape {x.shape}")
     if x.shape[0] == 0:
       raise ValueError(f"{name} is empty: expected at least one image, got shape {x.shape}")
@@ -142,64 +142,84 @@ class VAEMemory:
     """`fit` with the memory's training settings (a learned memory stores by training)."""
     return self.fit(key, data)
 
-  # ------------------------------------------------------------------ images in [0, 1]
-  # Inputs are padded to a multiple of `batch_size`, so every call reuses one compiled function
+  # ------------------------------------------------------------------ network halves on [0, 1] images
+  # Inputs are padded to a multiple of the batch size, so every call reuses one compiled function
   # per network half whatever the number of images.
 
-  def _pad(self, x: np.ndarray) -> np.ndarray:
-    extra = (-x.shape[0]) % self.batch_size
+  def _batch(self, batch_size: Any) -> int:
+    return self.batch_size if batch_size is None else _checks.check_int("batch_size", batch_size, 1)
+
+  def _pad(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+    extra = (-x.shape[0]) % batch_size
     if not extra:
       return x
     return np.concatenate([x, np.zeros((extra,) + x.shape[1:], x.dtype)])
 
-  def encode_images(self, state: TrainState, images: Any) -> np.ndarray:
-    """Posterior means of q(z|x) in inference mode: (N, H, W, C) in [0, 1] → (N, L)."""
-    x = np.asarray(images, np.float32)
-    return train_vae.encode_means(self.model, state, self._pad(x), self.batch_size)[:x.shape[0]]
+  def _reconstruct(self, state: TrainState, images: np.ndarray, key: Array | None, batch_size: int) -> np.ndarray:
+    """decode(encode(x)) of (N, H, W, C) images in [0, 1]: the posterior mean decoded (key None), or
+    a sample z ~ q(z|x) drawn for all N images at once (so the chunks change nothing)."""
+    n = images.shape[0]
+    x = self._pad(images, batch_size)
+    if key is None:
+      return train_vae.reconstruct(self.model, state, x, batch_size)[:n]
+    mean, logvar = train_vae.encode(self.model, state, x, batch_size)
+    z = train_vae.reparameterize(key, jnp.asarray(mean[:n]), jnp.asarray(logvar[:n]))
+    return self._decode(state, np.asarray(z), batch_size)
 
-  def reconstruct_images(self, state: TrainState, images: Any, key: Array | None = None) -> np.ndarray:
-    """decode(encode(x)) in inference mode: (N, H, W, C) in [0, 1] → (N, H, W, C) in [0, 1].
-
-    Without a key the decoder gets the posterior mean (the authors' recall); with one, a sample.
-    """
-    x = np.asarray(images, np.float32)
-    return train_vae.reconstruct(self.model, state, self._pad(x), self.batch_size, key=key)[:x.shape[0]]
-
-  def decode_latents(self, state: TrainState, z: Any) -> np.ndarray:
-    """Decoder in inference mode: (N, L) latents → (N, H, W, C) images in [0, 1]."""
-    z = np.asarray(z, np.float32)
-    if z.ndim != 2 or z.shape[1] != self.config.latent_dim or z.shape[0] == 0:
-      raise ValueError(f"z must have shape (n >= 1, {self.config.latent_dim}), got shape {z.shape}")
-    return train_vae.decode(self.model, state, self._pad(z), self.batch_size)[:z.shape[0]]
+  def _decode(self, state: TrainState, z: np.ndarray, batch_size: int) -> np.ndarray:
+    """Decoder of (N, L) latents → (N, H, W, C) images in [0, 1]."""
+    return train_vae.decode(self.model, state, self._pad(z, batch_size), batch_size)[:z.shape[0]]
 
   # ------------------------------------------------------------------ protocol (memory's layout and range)
 
-  def encode(self, state: TrainState, data: Any) -> np.ndarray:
+  def dim(self, state: TrainState | None = None) -> int:
+    """d = H·W·C (fixed by `config.image_shape`; the state is not needed)."""
+    del state
+    return int(np.prod(self.config.image_shape))
+
+  def capacity(self, state: TrainState) -> None:
+    """None: the VAE stores in its weights (no slots), and its state does not record how many
+    items it was trained on."""
+    del state
+    return None
+
+  def encode(self, state: TrainState, data: Any, *, batch_size: int | None = None) -> np.ndarray:
     """Posterior means of q(z|x) in inference mode: (N, d) or (N, H, W, C) → (N, L)."""
+    batch_size = self._batch(batch_size)
     images, _ = self.to_images("data", data)
-    return self.encode_images(state, images)
+    return train_vae.encode_means(self.model, state, self._pad(images, batch_size), batch_size)[:images.shape[0]]
 
-  def decode(self, state: TrainState, z: Any) -> Array:
-    """Decoder in inference mode: (N, L) latents → (N, d) in the memory's range."""
-    return self.from_images(self.decode_latents(state, z), flat=True)
+  def decode(self, state: TrainState, z: Any, *, images: bool = False,
+             batch_size: int | None = None) -> Array:
+    """Decoder in inference mode: (N, L) latents → (N, d) in the memory's range, or (N, H, W, C)
+    with `images=True`."""
+    batch_size = self._batch(batch_size)
+    z = np.asarray(z, np.float32)
+    if z.ndim != 2 or z.shape[1] != self.config.latent_dim or z.shape[0] == 0:
+      raise ValueError(f"z must have shape (n >= 1, {self.config.latent_dim}), got shape {z.shape}")
+    return self.from_images(self._decode(state, z, batch_size), flat=not images)
 
-  def recall(self, state: TrainState, cues: Any, key: Array | None = None) -> Array:
+  def recall(self, state: TrainState, cues: Any, key: Array | None = None, *,
+             batch_size: int | None = None) -> Array:
     """`recall_steps` × encode → decode of (B, d) cues (or (B, H, W, C)); same layout out.
 
     Without a key the decoder gets the posterior mean (the authors' recall); with one, a sample
-    z ~ q(z|x) (a fresh one per pass).
+    z ~ q(z|x) (a fresh one per pass, drawn for all B cues at once). `batch_size` (default: the
+    memory's) images per inference call.
     """
+    batch_size = self._batch(batch_size)
     images, flat = self.to_images("cues", cues)
     for step in range(self.recall_steps):
       k = None if key is None else jax.random.fold_in(key, step)
-      images = self.reconstruct_images(state, images, key=k)
+      images = self._reconstruct(state, images, k, batch_size)
     return self.from_images(images, flat)
 
-  def replay(self, state: TrainState, key: Array, n: int) -> Array:
+  def replay(self, state: TrainState, key: Array, n: int, *, batch_size: int | None = None) -> Array:
     """(n, d) decodings of z ~ N(0, I): samples of the generative model (imagination)."""
     n = _checks.check_int("n", n)
+    batch_size = self._batch(batch_size)
     z = jax.random.normal(key, (n, self.config.latent_dim), jnp.float32)
-    return self.decode(state, np.asarray(z))
+    return self.decode(state, np.asarray(z), batch_size=batch_size)
 
 
 def default_memory(config: VAEConfig | None = None, **train_overrides: Any) -> VAEMemory:

@@ -61,7 +61,7 @@ def recall_comparison(config: ConsolidationConfig, student: VAEMemory, state: tr
                    hippocampus.partial_cues(originals, config.partial_fraction)))
   rows, examples = [], {}
   for name, fraction, cues in cue_sets:
-    vae_out = student.reconstruct_images(state, cues)
+    vae_out = np.asarray(student.recall(state, cues))
     mhn_raw = hippocampus.recall_batched(hippo, bank, data_lib.flatten(data_lib.to_signed(cues)),
                                          config.replay_batch)
     mhn_out = hippocampus.to_images(mhn_raw, config.image_shape)
@@ -89,12 +89,12 @@ def imagination(config: ConsolidationConfig, student: VAEMemory, state: train_va
   k_prior, k_pairs, k_arith = jax.random.split(key, 3)
   shape = config.image_shape
   prior = np.asarray(student.replay(state, k_prior, config.n_imagine)).reshape((-1,) + shape)
-  z = student.encode_images(state, test_images)
+  z = student.encode(state, test_images)
   n = len(test_images)
   pairs = np.asarray(jax.random.choice(k_pairs, n, (N_INTERPOLATIONS, 2), replace=n < 2 * N_INTERPOLATIONS))
   w = np.linspace(0.0, 1.0, INTERPOLATION_STEPS)[None, :, None]
   path = (1 - w) * z[pairs[:, 0]][:, None, :] + w * z[pairs[:, 1]][:, None, :]
-  interp = student.decode_latents(state, path.reshape(-1, z.shape[1]))
+  interp = np.asarray(student.decode(state, path.reshape(-1, z.shape[1]), images=True))
   interp = interp.reshape((N_INTERPOLATIONS, INTERPOLATION_STEPS) + shape)
   rows = []
   rng = np.random.default_rng(int(jax.random.randint(k_arith, (), 0, 2**31 - 1)))
@@ -104,7 +104,7 @@ def imagination(config: ConsolidationConfig, student: VAEMemory, state: train_va
     first, third = rng.choice(np.flatnonzero(test_labels == c), size=2, replace=False)
     second = rng.integers(n)
     res = -z[first] + z[second] + z[third]
-    out = student.decode_latents(state, res[None])[0]
+    out = np.asarray(student.decode(state, res[None], images=True))[0]
     rows.append(np.stack([test_images[first], test_images[second], test_images[third], out]))
   arithmetic = np.stack(rows) if rows else np.zeros((0, 4) + shape, np.float32)
   return {"prior": prior, "interpolation": interp, "arithmetic": arithmetic}
@@ -120,8 +120,8 @@ def semantic_decoding(config: ConsolidationConfig, student: VAEMemory, state: tr
     training split's size.
   """
   n_max = min(max(config.few_shot_sizes), len(train_images))
-  z_train = student.encode_images(state, train_images[:n_max])
-  z_test = student.encode_images(state, test_images)
+  z_train = student.encode(state, train_images[:n_max])
+  z_test = student.encode(state, test_images)
   sizes = config.few_shot_sizes
   return {
       "latents": metrics.few_shot_curve(z_train, train_labels[:n_max], z_test, test_labels, sizes),
@@ -167,7 +167,7 @@ def analyze(config: ConsolidationConfig, student: VAEMemory, state: train_vae.Tr
                                np.asarray(prepared.train.labels[label]), prepared.test.images,
                                prepared.test_labels)
   n_embed = min(config.n_embed, prepared.test.num_examples)
-  z = student.encode_images(state, prepared.test.images[:n_embed])
+  z = student.encode(state, prepared.test.images[:n_embed])
   emb = embed(z, config.embedding, config.seed)
   arrays = {f"recall/{k}": v for k, v in recall_examples.items()}
   arrays.update(images)

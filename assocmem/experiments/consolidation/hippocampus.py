@@ -74,7 +74,7 @@ def make_hippocampus(config: ConsolidationConfig, n_stored: int | None = None) -
   return ModernHopfield(beta=config.beta, n_steps=config.max_updates, tol=config.tol,
                         scale_by_sqrt_d=config.scale_by_sqrt_d, replay_steps=config.max_updates,
                         replay_tol=config.tol, replay_low=-1.0, replay_high=1.0,
-                        capacity=bank_capacity(n, mode), mode=mode)
+                        slots=bank_capacity(n, mode), mode=mode)
 
 
 def make_diffusion(config: ConsolidationConfig, n_stored: int | None = None) -> ExactDiffusion:
@@ -85,7 +85,7 @@ def make_diffusion(config: ConsolidationConfig, n_stored: int | None = None) -> 
   n = config.n_stored if n_stored is None else n_stored
   return ExactDiffusion(sde=VPSDE(config.diffusion_gamma), replay_theta=config.diffusion_theta,
                         replay_steps=config.diffusion_steps, replay_grid="geometric",
-                        replay_sampler="sde", capacity=bank_capacity(n, mode), mode=mode)
+                        replay_sampler="sde", slots=bank_capacity(n, mode), mode=mode)
 
 
 def make_learned(config: ConsolidationConfig) -> LearnedDiffusion:
@@ -143,7 +143,7 @@ def store(memory: Any, patterns: Any, incremental: bool = False) -> PatternBank:
     The `PatternBank` (placed on the mesh for a sharded mode).
   """
   x = _check_patterns(patterns)
-  capacity = getattr(memory, "capacity", None) or x.shape[0]
+  capacity = getattr(memory, "slots", None) or x.shape[0]
   if capacity < x.shape[0]:
     raise ValueError(f"the memory has {capacity} slots but {x.shape[0]} patterns were given")
   if incremental:

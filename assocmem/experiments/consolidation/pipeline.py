@@ -122,9 +122,9 @@ def make_student(config: ConsolidationConfig) -> VAEMemory:
 def epoch_metrics(student: VAEMemory, state: train_vae.TrainState, prepared: Prepared,
                   config: ConsolidationConfig) -> dict[str, float]:
   """recon_error, decoding_accuracy and vae_recall_error of one VAE state (see the module docstring)."""
-  recon = student.reconstruct_images(state, prepared.eval_images)
-  recalled = student.reconstruct_images(state, prepared.eval_cues)
-  latents = student.encode_images(state, prepared.test.images)
+  recon = np.asarray(student.recall(state, prepared.eval_images))
+  recalled = np.asarray(student.recall(state, prepared.eval_cues))
+  latents = student.encode(state, prepared.test.images)
   return {
       "recon_error": float(np.mean(metrics.reconstruction_errors(prepared.eval_images, recon))),
       "decoding_accuracy": metrics.decoding_accuracy(latents, prepared.test_labels, config.decode_fit,
