@@ -9,6 +9,7 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
+from assocmem.experiments import consolidation
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -33,7 +34,9 @@ def experiments() -> tuple[Experiment, ...]:
 
 
 # Built-in experiments, in run and report order (one line each).
-_BUILTIN: tuple[Experiment, ...] = ()
+_BUILTIN: tuple[Experiment, ...] = (
+    consolidation.EXPERIMENT,
+)
 
 for _experiment in _BUILTIN:
   register(_experiment)
