@@ -430,6 +430,7 @@ def test_a_registered_analysis_runs_and_appears_in_the_report(experiment):
   assert np.loadtxt(os.path.join(out, "mhn", "toy.txt")).shape == (5, TINY.vae.latent_dim)
   assert "Toy latent norm" in section and f"| 5 | {toy['latent_norm']:.4f} |" in section
   assert "run/mhn/toy.txt" in section and "run/mhn/recall.png" in section
+  assert "run/diffusion/recall.png" not in section            # the analyses of the primary source
   assert "toy" not in analyses.ANALYSES                     # removed again after the block
   # Without the toy registered, the report shows the built-in analyses only.
   assert "Toy latent norm" not in consolidation.report_section(out, os.path.dirname(out))

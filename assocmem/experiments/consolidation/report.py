@@ -282,5 +282,7 @@ def report_section(out_dir: str, results_dir: str | None = None) -> str:
   results_dir = results_dir or os.path.dirname(os.path.abspath(out_dir))
   prefix = os.path.relpath(os.path.abspath(out_dir), os.path.abspath(results_dir)) + "/"
   cfg = ConsolidationConfig.from_dict(record["config"])
-  return summary_markdown(cfg, record["summaries"], record["analyses"], record.get("preset"),
+  # summary.json's objects have sorted keys: restore the sources' order (the first is the primary).
+  summaries = {s: record["summaries"][s] for s in record.get("sources", record["summaries"])}
+  return summary_markdown(cfg, summaries, record["analyses"], record.get("preset"),
                           record.get("wall_seconds"), heading="##", link_prefix=prefix) + "\n"
