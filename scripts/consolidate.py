@@ -3,6 +3,7 @@
   python scripts/consolidate.py --preset=quick --out_dir=results/consolidation     # offline MNIST, both sources
   python scripts/consolidate.py --preset=paper --data_dir=DIR --out_dir=results/consolidation_paper
   python scripts/consolidate.py --preset=quick --replay_source=mhn --mode=dense --out_dir=/tmp/c
+  python scripts/consolidate.py --preset=quick --replay_source=mhn,classical_hopfield   # any registered memory
 
 A modern Hopfield network (β = 20 on similarities scaled by 1/√d) stores images in one shot and
 replays them from U(−1, 1) noise; a conv VAE trains on the replays only. Writes
@@ -10,7 +11,8 @@ DIR/consolidation.csv (header epoch,recon_error,decoding_accuracy,vae_recall_err
 epoch, measured at the start of the epoch), comparison.csv, summary.md, summary.json and figures,
 and per replay source DIR/<source>/ with its checkpoints: run the same command again to resume an
 interrupted run (it ends where an uninterrupted one ends). See
-assocmem/experiments/consolidation/config.py for the presets.
+assocmem/experiments/consolidation/config.py for the presets and the settings' groups; every flag
+below but --preset, --out_dir and --offline sets one setting, as listed in `FLAG_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -29,14 +31,15 @@ flags.DEFINE_enum("preset", "quick", list(consolidation.PRESETS),
                   "quick: offline MNIST digits, small sizes (a few minutes on 2 CPU cores); "
                   "paper: the issue's settings on real Shapes3D (needs --data_dir).")
 flags.DEFINE_string("out_dir", "results/consolidation", "Output directory (resumed if it holds this run).")
-flags.DEFINE_enum("replay_source", None, ["mhn", "diffusion", "learned", "all"],
-                  "Replay source (teacher): the modern Hopfield network, exact diffusion, learned diffusion "
-                  "(a score network trained on the stored images), or all side by side; default: mhn and "
-                  "diffusion for quick, mhn for paper.")
+flags.DEFINE_bool("offline", False, "Allow --preset=paper without --data_dir (procedural Shapes3D).")
+flags.DEFINE_list("replay_source", None,
+                  "Replay sources (teachers), comma-separated: mhn (the modern Hopfield network), diffusion "
+                  "(exact diffusion), learned (a score network trained on the stored images), any name of the "
+                  "memory registry, or all (mhn, diffusion, learned) side by side; default: mhn and diffusion "
+                  "for quick, mhn for paper.")
 flags.DEFINE_enum("mode", None, list(config_lib.MODES),
                   "How retrieval runs over the bank; default: the preset's (streaming).")
 flags.DEFINE_string("data_dir", None, "Prepared tfds directory (ArrayRecord); none: the offline data.")
-flags.DEFINE_bool("offline", False, "Allow --preset=paper without --data_dir (procedural Shapes3D).")
 flags.DEFINE_enum("dataset", None, ["mnist", "shapes3d"], "Dataset; default: the preset's.")
 flags.DEFINE_enum("vae", None, list(config_lib.VAE_ARCHS), "VAE architecture; default: the preset's.")
 flags.DEFINE_integer("n_stored", None, "Images stored in the hippocampus.")
@@ -53,49 +56,69 @@ flags.DEFINE_bool("incremental", None, "Store one write per image into an empty 
 flags.DEFINE_integer("steps_per_call", None, "VAE training steps per jit call (default: 1 on CPU, "
                      "an epoch on GPU/TPU).")
 flags.DEFINE_integer("seed", None, "PRNG seed of the run.")
-flags.DEFINE_bool("analysis", True, "Run the after-consolidation analyses and their figures.")
+flags.DEFINE_bool("analysis", None, "Run the after-consolidation analyses and their figures (default: yes).")
 
-_OVERRIDES = ("mode", "data_dir", "dataset", "vae", "n_stored", "n_replays", "epochs", "chunk_size",
-              "replay_batch", "diffusion_steps", "learned_hidden", "learned_iterations", "beta",
-              "scale_by_sqrt_d", "incremental", "steps_per_call", "seed")
-DEFAULT_SOURCES = {"quick": ("mhn", "diffusion"), "paper": ("mhn",)}
+# Flag -> the setting it sets ("seed", "group.field" or "analyses.<name>.<field>"; see config.py).
+FLAG_SETTINGS: dict[str, str] = {
+    "replay_source": "replay.sources",
+    "mode": "hippocampus.mode",
+    "data_dir": "data.data_dir",
+    "dataset": "data.dataset",
+    "vae": "vae.arch",
+    "n_stored": "data.n_stored",
+    "n_replays": "replay.n_replays",
+    "epochs": "vae.epochs",
+    "chunk_size": "hippocampus.chunk_size",
+    "replay_batch": "replay.batch_size",
+    "diffusion_steps": "replay.diffusion_steps",
+    "learned_hidden": "replay.learned_hidden",
+    "learned_iterations": "replay.learned_iterations",
+    "beta": "hippocampus.beta",
+    "scale_by_sqrt_d": "hippocampus.scale_by_sqrt_d",
+    "incremental": "hippocampus.incremental",
+    "steps_per_call": "vae.steps_per_call",
+    "seed": "seed",
+    "analysis": "analyses.enabled",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
   """What the flags ask for."""
   config: consolidation.ConsolidationConfig
-  sources: tuple[str, ...]
   preset: str
   out_dir: str
-  analyze: bool
+
+
+def flag_overrides(values: dict[str, Any], preset: str) -> dict[str, Any]:
+  """Settings addresses -> values of the given flags (`FLAG_SETTINGS`), with the derived defaults:
+  the dataset's VAE when only --dataset changes, all stored images measured when --n_stored is
+  below the preset's n_eval / n_recall, and --replay_source=all for every built-in source."""
+  out = {FLAG_SETTINGS[name]: value for name, value in values.items() if value is not None}
+  if out.get("replay.sources") == ["all"]:
+    out["replay.sources"] = consolidation.SOURCES
+  base = consolidation.PRESETS[preset]
+  if values.get("vae") is None and values.get("dataset") not in (None, base.data.dataset):
+    out["vae.arch"] = {"mnist": "small", "shapes3d": "large"}[values["dataset"]]
+  n_stored = values.get("n_stored")
+  if n_stored is not None and n_stored >= 1:
+    # Fewer stored images than the preset measures on: measure on all of them.
+    if base.decoding.n_eval is not None and base.decoding.n_eval > n_stored:
+      out["decoding.n_eval"] = None
+    out["analyses.recall.n_recall"] = min(base.analyses.get("recall").n_recall, n_stored)
+  return out
 
 
 def settings() -> Settings:
   """The preset with the flags applied (a bad value raises ValueError naming the setting)."""
-  overrides: dict[str, Any] = {n: getattr(FLAGS, n) for n in _OVERRIDES if getattr(FLAGS, n) is not None}
-  if FLAGS.dataset == "mnist" and FLAGS.vae is None and FLAGS.preset == "paper":
-    overrides["vae"] = "small"
-  if FLAGS.dataset == "shapes3d" and FLAGS.vae is None and FLAGS.preset == "quick":
-    overrides["vae"] = "large"
-  if FLAGS.n_stored is not None and FLAGS.n_stored >= 1:
-    # Fewer stored images than the preset measures on: measure on all of them.
-    base = consolidation.PRESETS[FLAGS.preset]
-    if base.n_eval is not None and base.n_eval > FLAGS.n_stored:
-      overrides["n_eval"] = None
-    overrides["n_recall"] = min(base.n_recall, FLAGS.n_stored)
-  config = consolidation.get_preset(FLAGS.preset, offline=FLAGS.offline, **overrides)
-  if FLAGS.replay_source is None:
-    sources = DEFAULT_SOURCES[FLAGS.preset]
-  elif FLAGS.replay_source == "all":
-    sources = consolidation.SOURCES
-  else:
-    sources = (FLAGS.replay_source,)
-  return Settings(config, consolidation.check_sources(sources), FLAGS.preset, FLAGS.out_dir, FLAGS.analysis)
+  values = {name: getattr(FLAGS, name) for name in FLAG_SETTINGS}
+  config = consolidation.get_preset(FLAGS.preset, offline=FLAGS.offline,
+                                    **flag_overrides(values, FLAGS.preset))
+  return Settings(config, FLAGS.preset, FLAGS.out_dir)
 
 
 def main(s: Settings) -> None:
-  consolidation.run_experiment(s.config, s.out_dir, s.sources, preset=s.preset, analyze=s.analyze)
+  consolidation.run_experiment(s.config, s.out_dir, preset=s.preset)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
-from assocmem.experiments import (capacity, collapse, figure2b, landscapes, learned_capacity, memorisation,
-                                   probabilistic_recall, table1, trajectories)
+from assocmem.experiments import (capacity, collapse, consolidation, figure2b, landscapes, learned_capacity,
+                                   memorisation, probabilistic_recall, table1, trajectories)
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -45,6 +45,7 @@ _BUILTIN: tuple[Experiment, ...] = (
     memorisation.EXPERIMENT,
     probabilistic_recall.EXPERIMENT,
     collapse.EXPERIMENT,
+    consolidation.EXPERIMENT,
 )
 
 for _experiment in _BUILTIN:

@@ -1,20 +1,27 @@
-"""Settings of seed 000's consolidation experiment (Spens & Burgess 2024): presets, sources, VAEs.
+"""Settings of seed 000's consolidation experiment (Spens & Burgess 2024): nested groups, presets.
+
+`ConsolidationConfig` is a frozen tree of groups, each a frozen dataclass validated on its own:
+
+  data         (`DataSettings`) the first 15,000 Shapes3D training images in [0, 1], split 90/10
+               (random_state 42); 10,000 training images stored in the hippocampus, mapped to [−1, 1];
+               the semantic label decoded from the latents;
+  hippocampus  (`HippocampusSettings`) modern Hopfield network, ξ ← X softmax(β Xᵀξ / √d) with β = 20
+               (seed 000 Eq. 3, the authors' `ContinuousHopfield(normalization=True)`); a retrieval stops
+               when the state no longer changes or after 10 updates; the mixture mode of the bank;
+  replay       (`ReplaySettings`) the replay sources (memories by name, `hippocampus.SOURCE_MEMORIES`)
+               and one retrieval from each of 10,000 U(−1, 1) noise images, rescaled to [0, 1];
+  vae          (`VAESettings`) the large conv VAE of §A.2.1 (latent 20) trained on the replays only:
+               loss = MAE averaged over channels and summed over pixels + KL (weight 1), Adam 1e-3
+               amsgrad, batch 32, ≤ 50 epochs, early stopping on the training loss with patience 3;
+  decoding     (`DecodingSettings`) at the start of every epoch: the test split's latent means, split
+               50/50 (random_state 1); StandardScaler + RBF SVC fitted on 200, scored on 750; label =
+               object shape (4 classes); reconstruction and noisy-cue errors on stored originals;
+  analyses     (`AnalysesSettings`) which after-consolidation analyses run (`analyses.ANALYSES`) and
+               each one's own settings dataclass.
 
 Where the paper is silent the settings are those of the authors' public code
-(ellie-as/generative-memory, TF/Keras; ../shared/REFERENCE_NUMBERS.md):
-
-  data         the first 15,000 Shapes3D training images in [0, 1], split 90/10 (random_state 42);
-               10,000 training images stored in the hippocampus, mapped to [−1, 1];
-  hippocampus  modern Hopfield network, ξ ← X softmax(β Xᵀξ / √d) with β = 20 (seed 000 Eq. 3,
-               the authors' `ContinuousHopfield(normalization=True)`); a retrieval stops when the
-               state no longer changes or after 10 updates;
-  replay       one retrieval from each of 10,000 U(−1, 1) noise images, rescaled to [0, 1];
-  neocortex    the large conv VAE of §A.2.1 (latent 20) trained on the replays only: loss = MAE
-               averaged over channels and summed over pixels + KL (weight 1), Adam 1e-3 amsgrad,
-               batch 32, ≤ 50 epochs, early stopping on the training loss with patience 3;
-  decoding     at the start of every epoch: the test split's latent means, split 50/50
-               (random_state 1); StandardScaler + RBF SVC fitted on 200, scored on 750; label
-               = object shape (4 classes).
+(ellie-as/generative-memory, TF/Keras; the published numbers are in
+`assocmem.experiments.references`).
 
 Presets (`PRESETS`):
 
@@ -28,6 +35,9 @@ Presets (`PRESETS`):
          backend computes ~9× slower than the sub-pixel upsampling convolutions of the large
          architecture (196 against 23 ms per batch of 32, measured here). MNIST is seed 000's
          second dataset, and its digit label is a semantic label the VAE is never given.
+
+Settings are addressed as "group.field" (`with_overrides`, `RESUMABLE_FIELDS`, the flag table of
+scripts/consolidate.py); an analysis's own settings as "analyses.<name>.<field>".
 """
 
 from __future__ import annotations
@@ -36,18 +46,19 @@ import dataclasses
 import hashlib
 import json
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from assocmem import _checks
 from assocmem.data import KNOWN_DATASETS
 from assocmem.nn.vae import VAEConfig, mnist_config, shapes3d_config
 
-SOURCES: tuple[str, ...] = ("mhn", "diffusion", "learned")
-SOURCE_LABELS = {"mhn": "modern Hopfield (β = 20, √d scaling)",
-                 "diffusion": "exact diffusion (VP, Euler–Maruyama from the prior)",
-                 "learned": "learned diffusion (ScoreMLP trained by Eq. 27, Euler–Maruyama from the prior)"}
+from assocmem.experiments.consolidation import hippocampus
+from assocmem.experiments.consolidation.analyses import ANALYSES
+from assocmem.experiments.consolidation.analyses.embedding import EmbeddingSettings
+from assocmem.experiments.consolidation.analyses.recall import RecallSettings
+from assocmem.experiments.consolidation.analyses.semantic_decoding import SemanticDecodingSettings
+
 MODES: tuple[str, ...] = ("dense", "streaming", "sharded", "sharded_streaming")
-EMBEDDINGS: tuple[str, ...] = ("tsne", "pca")
 CSV_HEADER = "epoch,recon_error,decoding_accuracy,vae_recall_error"
 
 # The held-out semantic label decoded from the latents (the authors' `DEFAULT_KEY_DICT`).
@@ -74,15 +85,21 @@ VAE_ARCHS: dict[str, Callable[..., VAEConfig]] = {
 }
 
 # Settings that do not change what a run computes up to its last epoch: a finished or interrupted
-# run may be continued with other values of these (more epochs, other analyses).
-RESUMABLE_FIELDS = ("epochs", "patience", "steps_per_call", "n_recall", "recall_noise_fractions",
-                    "partial_fraction", "few_shot_sizes", "embedding", "n_embed", "n_imagine",
-                    "data_dir")
+# run may be continued with other values of these (more epochs, other analyses, other sources).
+RESUMABLE_FIELDS = ("vae.epochs", "vae.patience", "vae.steps_per_call", "data.data_dir", "replay.sources",
+                    "analyses")
 
+
+def _check_bool(name: str, value: Any) -> None:
+  if not isinstance(value, bool):
+    raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+# ----------------------------------------------------------------------------- groups
 
 @dataclasses.dataclass(frozen=True)
-class ConsolidationConfig:
-  """Settings of one consolidation run (defaults: the `paper` preset's; see the module docstring).
+class DataSettings:
+  """The images.
 
   Attributes:
     dataset: "shapes3d" or "mnist".
@@ -92,40 +109,6 @@ class ConsolidationConfig:
     data_seed: seed of the offline data.
     label: label decoded from the latents (None: `DEFAULT_LABELS[dataset]`).
     n_stored: training images stored in the hippocampus (the first n of the training split).
-    beta: inverse temperature of the modern Hopfield network.
-    scale_by_sqrt_d: divide the similarities by √d (the authors' normalisation), i.e. β/√d.
-    max_updates: Hopfield updates per retrieval, at most (replay and recall).
-    tol: stop a retrieval once max|Δξ| <= tol (0: once the state no longer changes).
-    mode: how retrieval runs over the bank: "dense", "streaming" (chunks of `chunk_size` under
-      `lax.scan`), "sharded" or "sharded_streaming" (the bank's slot axis over all devices).
-    chunk_size: bank slots per streaming chunk (the bank is padded to a multiple with empty slots).
-    incremental: store the memories one `write` at a time into an empty bank (else in one shot).
-    n_replays: replays generated (one per noise image) to train the VAE.
-    replay_batch: replays per jitted call.
-    diffusion_gamma, diffusion_theta, diffusion_steps: the exact-diffusion source: VP schedule,
-      the signal level its replays start from (t_start(θ)) and Euler–Maruyama steps.
-    learned_hidden, learned_iterations: the learned-diffusion source (seed 002 §7): hidden width of
-      its ScoreMLP (750, Figure 2's) and Adam steps of Eq. 27 on the stored images (5,000); its
-      replays use diffusion_gamma and diffusion_steps and start at t_start(θ_min = 0.6), the
-      lowest signal level it was trained on.
-    vae: VAE architecture, a key of `VAE_ARCHS` ("large", "small", "compact").
-    latent_dim: latent units.
-    epochs, patience, batch_size, learning_rate, kl_weight: VAE training (§A.2.1).
-    steps_per_call: VAE training steps per jit call (`assocmem.train.vae.TrainConfig`; None: 1 on
-      CPU, a whole epoch on GPU/TPU).
-    n_eval: stored originals on which the per-epoch reconstruction and noisy-recall errors are
-      measured (the first n_eval; None: all n_stored).
-    noise_fraction: the per-epoch noisy cues: this fraction of pixel values set to 0 (the
-      authors' `noise(x, 0.1)`).
-    decode_fit, decode_score: decoding classifier: fitted on this many test-split latents, scored
-      on at most this many others (the authors' 200 / 750).
-    n_recall: stored memories cued in the after-consolidation recall comparison.
-    recall_noise_fractions: noise levels of that comparison.
-    partial_fraction: fraction of image rows (from the bottom) masked in the partial cues.
-    few_shot_sizes: training-set sizes of the few-shot decoding curve.
-    embedding, n_embed: 2-d embedding of the test latents ("tsne" as the authors, or "pca").
-    n_imagine: prior samples shown.
-    seed: PRNG seed of the run (replays, VAE initialisation, cues).
   """
   dataset: str = "shapes3d"
   data_dir: str | None = None
@@ -133,40 +116,6 @@ class ConsolidationConfig:
   data_seed: int = 0
   label: str | None = None
   n_stored: int = 10_000
-  beta: float = 20.0
-  scale_by_sqrt_d: bool = True
-  max_updates: int = 10
-  tol: float | None = 0.0
-  mode: str = "streaming"
-  chunk_size: int = 2000
-  incremental: bool = False
-  n_replays: int = 10_000
-  replay_batch: int = 250
-  diffusion_gamma: float = 0.8
-  diffusion_theta: float = 1e-3
-  diffusion_steps: int = 300
-  learned_hidden: int = 750
-  learned_iterations: int = 5000
-  vae: str = "large"
-  latent_dim: int = 20
-  epochs: int = 50
-  patience: int | None = 3
-  batch_size: int = 32
-  learning_rate: float = 1e-3
-  kl_weight: float = 1.0
-  steps_per_call: int | None = None
-  n_eval: int | None = 2000
-  noise_fraction: float = 0.1
-  decode_fit: int = 200
-  decode_score: int = 750
-  n_recall: int = 500
-  recall_noise_fractions: tuple[float, ...] = (0.1, 0.4)
-  partial_fraction: float = 0.5
-  few_shot_sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 300, 400, 500, 1000)
-  embedding: str = "tsne"
-  n_embed: int = 800
-  n_imagine: int = 16
-  seed: int = 0
 
   def __post_init__(self):
     _checks.check_choice("dataset", self.dataset, tuple(sorted(KNOWN_DATASETS)))
@@ -177,59 +126,7 @@ class ConsolidationConfig:
     _checks.check_int("data_seed", self.data_seed, 0)
     if self.label is not None and not isinstance(self.label, str):
       raise ValueError(f"label must be None or a label name, got {self.label!r}")
-    for name in ("n_stored", "max_updates", "chunk_size", "n_replays", "replay_batch",
-                 "diffusion_steps", "learned_hidden", "learned_iterations", "latent_dim", "epochs",
-                 "batch_size", "decode_fit", "decode_score", "n_recall", "n_embed", "n_imagine"):
-      _checks.check_int(name, getattr(self, name))
-    _checks.check_int("seed", self.seed, 0)
-    if self.n_eval is not None:
-      _checks.check_int("n_eval", self.n_eval)
-    if self.patience is not None:
-      _checks.check_int("patience", self.patience)
-    _checks.check_positive("beta", self.beta)
-    if not isinstance(self.scale_by_sqrt_d, bool):
-      raise ValueError(f"scale_by_sqrt_d must be True or False, got {self.scale_by_sqrt_d!r}")
-    if not isinstance(self.incremental, bool):
-      raise ValueError(f"incremental must be True or False, got {self.incremental!r}")
-    if self.tol is not None:
-      _checks.check_setting("tol", self.tol, "finite")
-      if self.tol < 0:
-        raise ValueError(f"tol must be None or a number >= 0, got {self.tol}")
-    _checks.check_choice("mode", self.mode, MODES)
-    _checks.check_positive("diffusion_gamma", self.diffusion_gamma)
-    _checks.check_open_unit("diffusion_theta", self.diffusion_theta)
-    _checks.check_choice("vae", self.vae, tuple(VAE_ARCHS))
-    _checks.check_positive("learning_rate", self.learning_rate)
-    _checks.check_setting("kl_weight", self.kl_weight, "finite")
-    if self.kl_weight < 0:
-      raise ValueError(f"kl_weight must be >= 0, got {self.kl_weight}")
-    if self.steps_per_call is not None:
-      _checks.check_int("steps_per_call", self.steps_per_call)
-    _checks.check_open_unit("noise_fraction", self.noise_fraction)
-    _checks.check_open_unit("partial_fraction", self.partial_fraction)
-    fractions = tuple(self.recall_noise_fractions)
-    if not fractions:
-      raise ValueError("recall_noise_fractions must hold at least one fraction")
-    for f in fractions:
-      _checks.check_open_unit("recall_noise_fractions", f)
-    object.__setattr__(self, "recall_noise_fractions", tuple(float(f) for f in fractions))
-    sizes = tuple(self.few_shot_sizes)
-    if not sizes:
-      raise ValueError("few_shot_sizes must hold at least one size")
-    for s in sizes:
-      _checks.check_int("few_shot_sizes", s, 2)
-    object.__setattr__(self, "few_shot_sizes", tuple(sorted(int(s) for s in sizes)))
-    _checks.check_choice("embedding", self.embedding, EMBEDDINGS)
-    image_shape = KNOWN_DATASETS[self.dataset].image_shape
-    if self.vae_config().image_shape != image_shape:
-      raise ValueError(f"vae {self.vae!r} takes {self.vae_config().image_shape} images but dataset "
-                       f"{self.dataset!r} has {image_shape}; use vae='large' for shapes3d and 'small' "
-                       "or 'compact' for mnist")
-    if self.n_eval is not None and self.n_eval > self.n_stored:
-      raise ValueError(f"n_eval={self.n_eval} exceeds n_stored={self.n_stored}: the errors are "
-                       "measured on stored originals")
-    if self.n_recall > self.n_stored:
-      raise ValueError(f"n_recall={self.n_recall} exceeds n_stored={self.n_stored}")
+    _checks.check_int("n_stored", self.n_stored)
 
   @property
   def label_name(self) -> str:
@@ -240,6 +137,221 @@ class ConsolidationConfig:
   def image_shape(self) -> tuple[int, int, int]:
     return KNOWN_DATASETS[self.dataset].image_shape
 
+
+@dataclasses.dataclass(frozen=True)
+class HippocampusSettings:
+  """The modern Hopfield hippocampus (and the bank layout of every bank memory).
+
+  Attributes:
+    beta: inverse temperature of the modern Hopfield network.
+    scale_by_sqrt_d: divide the similarities by √d (the authors' normalisation), i.e. β/√d.
+    max_updates: Hopfield updates per retrieval, at most (replay and recall).
+    tol: stop a retrieval once max|Δξ| <= tol (0: once the state no longer changes).
+    mode: how retrieval runs over the bank: "dense", "streaming" (chunks of `chunk_size` under
+      `lax.scan`), "sharded" or "sharded_streaming" (the bank's slot axis over all devices); the
+      memory lays its bank out for the mode itself.
+    chunk_size: bank slots per streaming chunk.
+    incremental: store the memories one `write` at a time into an empty bank (else in one shot).
+  """
+  beta: float = 20.0
+  scale_by_sqrt_d: bool = True
+  max_updates: int = 10
+  tol: float | None = 0.0
+  mode: str = "streaming"
+  chunk_size: int = 2000
+  incremental: bool = False
+
+  def __post_init__(self):
+    _checks.check_positive("beta", self.beta)
+    _check_bool("scale_by_sqrt_d", self.scale_by_sqrt_d)
+    _checks.check_int("max_updates", self.max_updates)
+    if self.tol is not None:
+      _checks.check_setting("tol", self.tol, "finite")
+      if self.tol < 0:
+        raise ValueError(f"tol must be None or a number >= 0, got {self.tol}")
+    _checks.check_choice("mode", self.mode, MODES)
+    _checks.check_int("chunk_size", self.chunk_size)
+    _check_bool("incremental", self.incremental)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplaySettings:
+  """The teachers and their replays.
+
+  Attributes:
+    sources: replay sources, the first the primary: CLI names ("mhn", "diffusion", "learned",
+      `hippocampus.SOURCE_MEMORIES`) or any name of the memory registry.
+    n_replays: replays generated (one per noise image) to train the VAE.
+    batch_size: replays (and recall cues) per jitted call.
+    diffusion_gamma, diffusion_theta, diffusion_steps: the exact-diffusion source: VP schedule,
+      the signal level its replays start from (t_start(θ)) and Euler–Maruyama steps.
+    learned_hidden, learned_iterations: the learned-diffusion source (seed 002 §7): hidden width of
+      its ScoreMLP (750, Figure 2's) and Adam steps of Eq. 27 on the stored images (5,000); its
+      replays use diffusion_gamma and diffusion_steps and start at t_start(θ_min = 0.6), the
+      lowest signal level it was trained on.
+  """
+  sources: tuple[str, ...] = ("mhn",)
+  n_replays: int = 10_000
+  batch_size: int = 250
+  diffusion_gamma: float = 0.8
+  diffusion_theta: float = 1e-3
+  diffusion_steps: int = 300
+  learned_hidden: int = 750
+  learned_iterations: int = 5000
+
+  def __post_init__(self):
+    object.__setattr__(self, "sources", hippocampus.check_sources(self.sources))
+    for name in ("n_replays", "batch_size", "diffusion_steps", "learned_hidden", "learned_iterations"):
+      _checks.check_int(name, getattr(self, name))
+    _checks.check_positive("diffusion_gamma", self.diffusion_gamma)
+    _checks.check_open_unit("diffusion_theta", self.diffusion_theta)
+
+
+@dataclasses.dataclass(frozen=True)
+class VAESettings:
+  """The neocortex and its training (§A.2.1).
+
+  Attributes:
+    arch: VAE architecture, a key of `VAE_ARCHS` ("large", "small", "compact").
+    latent_dim: latent units.
+    epochs, patience, batch_size, learning_rate, kl_weight: VAE training (§A.2.1).
+    steps_per_call: VAE training steps per jit call (`assocmem.train.vae.TrainConfig`; None: 1 on
+      CPU, a whole epoch on GPU/TPU).
+  """
+  arch: str = "large"
+  latent_dim: int = 20
+  epochs: int = 50
+  patience: int | None = 3
+  batch_size: int = 32
+  learning_rate: float = 1e-3
+  kl_weight: float = 1.0
+  steps_per_call: int | None = None
+
+  def __post_init__(self):
+    _checks.check_choice("vae", self.arch, tuple(VAE_ARCHS))
+    for name in ("latent_dim", "epochs", "batch_size"):
+      _checks.check_int(name, getattr(self, name))
+    if self.patience is not None:
+      _checks.check_int("patience", self.patience)
+    _checks.check_positive("learning_rate", self.learning_rate)
+    _checks.check_setting("kl_weight", self.kl_weight, "finite")
+    if self.kl_weight < 0:
+      raise ValueError(f"kl_weight must be >= 0, got {self.kl_weight}")
+    if self.steps_per_call is not None:
+      _checks.check_int("steps_per_call", self.steps_per_call)
+
+  def vae_config(self) -> VAEConfig:
+    """The `VAEConfig` of `arch` with `latent_dim`."""
+    return VAE_ARCHS[self.arch](latent_dim=self.latent_dim)
+
+
+@dataclasses.dataclass(frozen=True)
+class DecodingSettings:
+  """The per-epoch metrics (measured at the start of every epoch, and after the last).
+
+  Attributes:
+    n_eval: stored originals on which the per-epoch reconstruction and noisy-recall errors are
+      measured (the first n_eval; None: all n_stored).
+    noise_fraction: the per-epoch noisy cues: this fraction of pixel values set to 0 (the
+      authors' `noise(x, 0.1)`).
+    n_fit, n_score: decoding classifier: fitted on this many test-split latents, scored on at most
+      this many others (the authors' 200 / 750).
+  """
+  n_eval: int | None = 2000
+  noise_fraction: float = 0.1
+  n_fit: int = 200
+  n_score: int = 750
+
+  def __post_init__(self):
+    if self.n_eval is not None:
+      _checks.check_int("n_eval", self.n_eval)
+    _checks.check_open_unit("noise_fraction", self.noise_fraction)
+    _checks.check_int("decode_fit", self.n_fit)
+    _checks.check_int("decode_score", self.n_score)
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysesSettings:
+  """The after-consolidation analyses (`analyses.ANALYSES`).
+
+  Attributes:
+    enabled: run the analyses (and their figures) at all.
+    names: the analyses to run, in registry order (None: every registered one).
+    settings: analysis name -> its settings dataclass (an analysis not named here runs with its
+      settings class's defaults). Given as a mapping; kept as sorted (name, settings) pairs.
+  """
+  enabled: bool = True
+  names: tuple[str, ...] | None = None
+  settings: Any = ()
+
+  def __post_init__(self):
+    _check_bool("analysis", self.enabled)
+    if self.names is not None:
+      names = (self.names,) if isinstance(self.names, str) else tuple(self.names)
+      for n in names:
+        ANALYSES.get(n)
+      object.__setattr__(self, "names", names)
+    pairs = dict(self.settings.items() if isinstance(self.settings, Mapping) else self.settings)
+    for name, value in pairs.items():
+      cls = ANALYSES.get(name).settings_cls
+      if not isinstance(value, cls):
+        raise ValueError(f"analyses settings of {name!r} must be a {cls.__name__}, got {type(value).__name__}")
+    object.__setattr__(self, "settings", tuple(sorted(pairs.items())))
+
+  def get(self, name: str) -> Any:
+    """The settings of analysis `name` (its settings class's defaults unless given)."""
+    return dict(self.settings).get(name) or ANALYSES.get(name).settings_cls()
+
+  def selected(self) -> tuple[str, ...]:
+    """The analyses that run: none unless `enabled`, else `names` (or all), in registry order."""
+    if not self.enabled:
+      return ()
+    return tuple(n for n in ANALYSES.names() if self.names is None or n in self.names)
+
+
+GROUPS: dict[str, type] = {"data": DataSettings, "hippocampus": HippocampusSettings, "replay": ReplaySettings,
+                           "vae": VAESettings, "decoding": DecodingSettings, "analyses": AnalysesSettings}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsolidationConfig:
+  """Settings of one consolidation run (defaults: the `paper` preset's; see the module docstring).
+
+  Attributes:
+    data, hippocampus, replay, vae, decoding, analyses: the groups (each validated on its own).
+    seed: PRNG seed of the run (replays, VAE initialisation, cues, analyses).
+  """
+  data: DataSettings = DataSettings()
+  hippocampus: HippocampusSettings = HippocampusSettings()
+  replay: ReplaySettings = ReplaySettings()
+  vae: VAESettings = VAESettings()
+  decoding: DecodingSettings = DecodingSettings()
+  analyses: AnalysesSettings = AnalysesSettings()
+  seed: int = 0
+
+  def __post_init__(self):
+    for name, cls in GROUPS.items():
+      if not isinstance(getattr(self, name), cls):
+        raise ValueError(f"{name} must be a {cls.__name__}, got {getattr(self, name)!r}")
+    _checks.check_int("seed", self.seed, 0)
+    if self.vae.vae_config().image_shape != self.image_shape:
+      raise ValueError(f"vae {self.vae.arch!r} takes {self.vae.vae_config().image_shape} images but dataset "
+                       f"{self.data.dataset!r} has {self.image_shape}; use vae='large' for shapes3d and "
+                       "'small' or 'compact' for mnist")
+    if self.decoding.n_eval is not None and self.decoding.n_eval > self.data.n_stored:
+      raise ValueError(f"n_eval={self.decoding.n_eval} exceeds n_stored={self.data.n_stored}: the errors "
+                       "are measured on stored originals")
+    for name in self.analyses.selected():
+      ANALYSES.get(name).check(self.analyses.get(name), self)
+
+  @property
+  def label_name(self) -> str:
+    return self.data.label_name
+
+  @property
+  def image_shape(self) -> tuple[int, int, int]:
+    return self.data.image_shape
+
   @property
   def dim(self) -> int:
     h, w, c = self.image_shape
@@ -248,22 +360,76 @@ class ConsolidationConfig:
   @property
   def eval_count(self) -> int:
     """Originals used by the per-epoch errors."""
-    return self.n_stored if self.n_eval is None else self.n_eval
+    return self.data.n_stored if self.decoding.n_eval is None else self.decoding.n_eval
 
   def vae_config(self) -> VAEConfig:
-    """The `VAEConfig` of `vae` with `latent_dim`."""
-    return VAE_ARCHS[self.vae](latent_dim=self.latent_dim)
+    return self.vae.vae_config()
+
+  def to_dict(self) -> dict[str, Any]:
+    """JSON-ready nested settings (analyses' settings by name)."""
+    out: dict[str, Any] = {name: dataclasses.asdict(getattr(self, name)) for name in GROUPS if name != "analyses"}
+    out["seed"] = self.seed
+    out["analyses"] = {"enabled": self.analyses.enabled, "names": self.analyses.names,
+                       "settings": {n: dataclasses.asdict(s) for n, s in self.analyses.settings}}
+    return json.loads(json.dumps(out))
+
+  @classmethod
+  def from_dict(cls, record: Mapping[str, Any]) -> "ConsolidationConfig":
+    """The config of `to_dict` (settings of analyses that are no longer registered are dropped)."""
+    def group(kind: type, values: Mapping[str, Any]) -> Any:
+      return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    a = record.get("analyses", {})
+    settings = {n: group(ANALYSES.get(n).settings_cls, v) for n, v in a.get("settings", {}).items()
+                if n in ANALYSES}
+    names = a.get("names")
+    analyses = AnalysesSettings(enabled=a.get("enabled", True), settings=settings,
+                                names=None if names is None else tuple(n for n in names if n in ANALYSES))
+    return cls(**{n: group(k, record[n]) for n, k in GROUPS.items() if n != "analyses" and n in record},
+               analyses=analyses, seed=record.get("seed", 0))
 
   def identity(self) -> dict[str, Any]:
-    """The settings that fix what a run computes (all but `RESUMABLE_FIELDS`), JSON-ready."""
-    out = dataclasses.asdict(self)
-    for name in RESUMABLE_FIELDS:
-      out.pop(name)
-    return json.loads(json.dumps(out))
+    """The settings that fix what a run computes (all but `RESUMABLE_FIELDS`), as "group.field"."""
+    flat = {}
+    for group, values in self.to_dict().items():
+      if isinstance(values, dict):
+        flat.update({f"{group}.{k}": v for k, v in values.items()})
+      else:
+        flat[group] = values
+    return {k: v for k, v in flat.items()
+            if k not in RESUMABLE_FIELDS and k.split(".")[0] not in RESUMABLE_FIELDS}
 
   def identity_hash(self) -> str:
     blob = json.dumps(self.identity(), sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def with_overrides(config: ConsolidationConfig, overrides: Mapping[str, Any]) -> ConsolidationConfig:
+  """`config` with settings replaced by address: "seed", "group.field" or "analyses.<name>.<field>".
+
+  ValueError naming an unknown address; the groups re-validate the new values.
+  """
+  top: dict[str, Any] = {}
+  groups: dict[str, dict[str, Any]] = {}
+  per_analysis: dict[str, dict[str, Any]] = {}
+  for address, value in overrides.items():
+    parts = address.split(".")
+    if len(parts) == 1 and parts[0] == "seed":
+      top["seed"] = value
+    elif len(parts) == 2 and parts[0] in GROUPS and parts[1] in {f.name for f in dataclasses.fields(GROUPS[parts[0]])}:
+      groups.setdefault(parts[0], {})[parts[1]] = value
+    elif len(parts) == 3 and parts[0] == "analyses" and parts[1] in ANALYSES:
+      per_analysis.setdefault(parts[1], {})[parts[2]] = value
+    else:
+      raise ValueError(f"unknown consolidation setting {address!r}; expected 'seed', 'group.field' with a group "
+                       f"of {tuple(GROUPS)}, or 'analyses.<analysis>.<field>'")
+  changed = {name: dataclasses.replace(getattr(config, name), **fields) for name, fields in groups.items()}
+  if per_analysis:
+    analyses = changed.get("analyses", config.analyses)
+    settings = dict(analyses.settings)
+    for name, fields in per_analysis.items():
+      settings[name] = dataclasses.replace(analyses.get(name), **fields)
+    changed["analyses"] = dataclasses.replace(analyses, settings=settings)
+  return dataclasses.replace(config, **changed, **top)
 
 
 PRESETS: dict[str, ConsolidationConfig] = {
@@ -271,9 +437,15 @@ PRESETS: dict[str, ConsolidationConfig] = {
     "paper": ConsolidationConfig(),
     # Offline MNIST digits, small sizes for a shared 2-core CPU (see the module docstring).
     "quick": ConsolidationConfig(
-        dataset="mnist", n_stored=2000, chunk_size=1000, n_replays=2000, replay_batch=500,
-        diffusion_steps=100, vae="compact", epochs=15, n_eval=1000, decode_score=250, n_recall=250,
-        few_shot_sizes=(10, 20, 50, 100, 200, 500, 1000), n_embed=500),
+        data=DataSettings(dataset="mnist", n_stored=2000),
+        hippocampus=HippocampusSettings(chunk_size=1000),
+        replay=ReplaySettings(sources=("mhn", "diffusion"), n_replays=2000, batch_size=500, diffusion_steps=100),
+        vae=VAESettings(arch="compact", epochs=15),
+        decoding=DecodingSettings(n_eval=1000, n_score=250),
+        analyses=AnalysesSettings(settings={
+            "recall": RecallSettings(n_recall=250),
+            "semantic_decoding": SemanticDecodingSettings(few_shot_sizes=(10, 20, 50, 100, 200, 500, 1000)),
+            "embedding": EmbeddingSettings(n_embed=500)})),
 }
 
 PRESET_NOTES: dict[str, str] = {
@@ -284,19 +456,24 @@ PRESET_NOTES: dict[str, str] = {
 }
 
 
-def get_preset(name: str, **overrides: Any) -> ConsolidationConfig:
-  """The named preset with `overrides` applied.
+def get_preset(name: str, offline: bool = False, **overrides: Any) -> ConsolidationConfig:
+  """The named preset with `overrides` ("group.field" addresses, or whole groups by name) applied.
 
-  The paper preset runs on real Shapes3D, so it needs `data_dir` (a ValueError naming `data_dir`
-  says how to prepare it) unless `dataset` is overridden or `offline=True` is passed to run it on
-  the procedural generator.
+  The paper preset runs on real Shapes3D, so it needs `data.data_dir` (a ValueError naming
+  `data_dir` says how to prepare it) unless the dataset is overridden or `offline=True` is passed to
+  run it on the procedural generator.
   """
   _checks.check_choice("preset", name, tuple(PRESETS))
-  offline = bool(overrides.pop("offline", False))
-  cfg = dataclasses.replace(PRESETS[name], **overrides)
-  if name == "paper" and cfg.dataset == "shapes3d" and cfg.data_dir is None and not offline:
+  whole = {k: overrides.pop(k) for k in list(overrides) if k in GROUPS}
+  cfg = with_overrides(dataclasses.replace(PRESETS[name], **whole), overrides)
+  if name == "paper" and cfg.data.dataset == "shapes3d" and cfg.data.data_dir is None and not offline:
     from assocmem.data.tfds_source import prepare_hint  # pylint: disable=import-outside-toplevel
     raise ValueError("data_dir is required by preset 'paper' (real Shapes3D through tfds); "
                      f"{prepare_hint()} To run the paper settings on the procedural Shapes3D "
                      "instead, pass offline=True (--offline).")
   return cfg
+
+
+def preset_name(config: ConsolidationConfig) -> str | None:
+  """The name of the preset `config` equals (None for custom settings)."""
+  return next((n for n, p in PRESETS.items() if p == config), None)

@@ -1,4 +1,4 @@
-"""The teacher of seed 000's consolidation: a one-shot memory of images that replays from noise.
+"""The teachers of seed 000's consolidation: one-shot memories of images that replay from noise.
 
 The hippocampus is the modern Hopfield network of seed 000 Eq. 3, ξ ← X softmax(β Xᵀξ), here with
 the authors' normalisation β → β/√d (β = 20; `ModernHopfield(scale_by_sqrt_d=True)`). Images are
@@ -14,109 +14,149 @@ Every retrieval is batched (`vmap` of the one-cue update) and jit-compiled, and 
 bank through the mixture primitive (`assocmem.mixture`): with `Streaming(chunk)` one update of a
 batch of B states is, per chunk of C slots, a (B×d)·(d×C) matmul, the online log-sum-exp and a
 (B×C)·(C×d) matmul, so memory is O(B·C + B·d), never O(B·N·d). Replays are generated
-`replay_batch` at a time.
+`replay.batch_size` at a time. The memory lays its bank out for the mode itself (padding to whole
+chunks and shards, placement on the mesh): the experiment passes a mode and nothing else.
 
-The replay source is pluggable: anything with the memory protocol's `store`/`replay` works
-(`make_source` builds the modern Hopfield network, the exact-diffusion memory of seed 002, whose
-replays are Euler–Maruyama samples from its prior, or the learned-diffusion memory, which stores
-the images in a score network's weights by training; `store_source` stores in any of them).
+Replay sources (and recall baselines) are memories by name, from the memory registry
+(`assocmem.memories.registry`): `make_source(source, config)`. The command-line names "mhn",
+"diffusion" and "learned" (also the folder names and the rows of comparison.csv) stand for the
+registry's "modern_hopfield", "exact_diffusion" and "learned_diffusion" (`SOURCE_MEMORIES`); any
+other registered name is a source under its own name. `MEMORY_SETTINGS` builds a memory's settings
+from the experiment's configuration (a memory not listed there gets its defaults); `store_source`
+stores in any of them (a learned memory trains, with checkpoints).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from assocmem import _checks, bank as bank_lib, mixture
-from assocmem.bank import PatternBank
-from assocmem.memories.base import Memory
-from assocmem.memories.diffusion import ExactDiffusion
-from assocmem.memories.hopfield import ModernHopfield
-from assocmem.memories.learned import LearnedDiffusion
-from assocmem.train.score import ScoreTrainConfig
+from assocmem import _checks, mixture
+from assocmem.memories.base import LearningMemory, Memory
 from assocmem.sde import VPSDE
+from assocmem.train.score import ScoreTrainConfig
 
-from assocmem.experiments.consolidation.config import SOURCES, ConsolidationConfig
+from assocmem.memories.registry import make as make_memory, names as memory_names
 
 Array = jax.Array
+Config = Any    # a `config.ConsolidationConfig` (not imported: the config imports this module)
 
 
-# ----------------------------------------------------------------------------- sources
+# ----------------------------------------------------------------------------- sources by name
 
-def make_mode(config: ConsolidationConfig) -> mixture.Mode:
-  """The mixture mode of `config.mode` ('dense', 'streaming', 'sharded', 'sharded_streaming')."""
-  return mixture.mode_from_name(config.mode, chunk_size=config.chunk_size)
-
-
-def bank_capacity(n: int, mode: mixture.Mode) -> int:
-  """Slots for n patterns under `mode`: n padded to a multiple of the chunk (streaming) and of
-  the number of shards (sharded), with empty slots (log-weight −inf) that take no part."""
-  n = _checks.check_int("n", n)
-  multiple = 1
-  inner = mode.inner if isinstance(mode, mixture.Sharded) else mode
-  shards = mode.mesh.shape[mode.axis] if isinstance(mode, mixture.Sharded) else 1
-  if isinstance(inner, mixture.Streaming) and n > inner.chunk_size:
-    multiple = inner.chunk_size
-  multiple *= shards
-  return int(math.ceil(n / multiple) * multiple)
+# Command-line source names (folder names, rows of comparison.csv) -> memory registry names.
+SOURCE_MEMORIES: dict[str, str] = {"mhn": "modern_hopfield", "diffusion": "exact_diffusion",
+                                   "learned": "learned_diffusion"}
+SOURCES: tuple[str, ...] = tuple(SOURCE_MEMORIES)
+SOURCE_LABELS = {"mhn": "modern Hopfield (β = 20, √d scaling)",
+                 "diffusion": "exact diffusion (VP, Euler–Maruyama from the prior)",
+                 "learned": "learned diffusion (ScoreMLP trained by Eq. 27, Euler–Maruyama from the prior)"}
 
 
-def make_hippocampus(config: ConsolidationConfig, n_stored: int | None = None) -> ModernHopfield:
-  """Seed 000's hippocampus: `ModernHopfield` with β, √d scaling, ≤ `max_updates` updates until
-  unchanged (`tol`), replays from U(−1, 1), streaming over a bank of `bank_capacity` slots."""
-  mode = make_mode(config)
-  n = config.n_stored if n_stored is None else n_stored
-  return ModernHopfield(beta=config.beta, n_steps=config.max_updates, tol=config.tol,
-                        scale_by_sqrt_d=config.scale_by_sqrt_d, replay_steps=config.max_updates,
-                        replay_tol=config.tol, replay_low=-1.0, replay_high=1.0,
-                        slots=bank_capacity(n, mode), mode=mode)
+def memory_name(source: str) -> str:
+  """The registry name of a source ("mhn" → "modern_hopfield"; a registry name stays as it is)."""
+  return SOURCE_MEMORIES.get(source, source)
 
 
-def make_diffusion(config: ConsolidationConfig, n_stored: int | None = None) -> ExactDiffusion:
-  """The exact-diffusion memory (seed 002 App. A) as a replay source: replays are Euler–Maruyama
+def source_label(source: str) -> str:
+  return SOURCE_LABELS.get(source, source)
+
+
+def check_sources(sources: str | Sequence[str]) -> tuple[str, ...]:
+  """A non-empty tuple of distinct source names, each a key of `SOURCE_MEMORIES` or a registered
+  memory name (ValueError naming `replay_source`)."""
+  sources = (sources,) if isinstance(sources, str) else tuple(sources)
+  known = SOURCES + tuple(n for n in memory_names() if n not in SOURCE_MEMORIES.values())
+  if not sources:
+    raise ValueError(f"replay_source must name at least one of {', '.join(known)}")
+  for s in sources:
+    if s not in SOURCE_MEMORIES and s not in memory_names():
+      raise ValueError(f"unknown replay_source {s!r}; expected one of {', '.join(known)}, a registered "
+                       "memory name, or 'all'")
+  if len(set(map(memory_name, sources))) != len(sources):
+    raise ValueError(f"replay_source lists a source twice: {sources}")
+  return sources
+
+
+def make_mode(config: Config) -> mixture.Mode:
+  """The mixture mode of `hippocampus.mode` ('dense', 'streaming', 'sharded', 'sharded_streaming')."""
+  return mixture.mode_from_name(config.hippocampus.mode, chunk_size=config.hippocampus.chunk_size)
+
+
+def hippocampus_settings(config: Config) -> dict[str, Any]:
+  """Seed 000's hippocampus ("modern_hopfield"): β, √d scaling, ≤ `max_updates` updates until
+  unchanged (`tol`), replays from U(−1, 1), over a bank laid out for the mode."""
+  h = config.hippocampus
+  return dict(beta=h.beta, n_steps=h.max_updates, tol=h.tol, scale_by_sqrt_d=h.scale_by_sqrt_d,
+              replay_steps=h.max_updates, replay_tol=h.tol, replay_low=-1.0, replay_high=1.0,
+              mode=make_mode(config))
+
+
+def diffusion_settings(config: Config) -> dict[str, Any]:
+  """The exact-diffusion memory ("exact_diffusion", seed 002 App. A): replays are Euler–Maruyama
   samples of the reverse VP SDE (γ = `diffusion_gamma`) from the prior at t_start(θ) down to
   t = 1e-3 on a geometric grid, with the exact score of the stored [−1, 1] images."""
-  mode = make_mode(config)
-  n = config.n_stored if n_stored is None else n_stored
-  return ExactDiffusion(sde=VPSDE(config.diffusion_gamma), replay_theta=config.diffusion_theta,
-                        replay_steps=config.diffusion_steps, replay_grid="geometric",
-                        replay_sampler="sde", slots=bank_capacity(n, mode), mode=mode)
+  r = config.replay
+  return dict(sde=VPSDE(r.diffusion_gamma), replay_theta=r.diffusion_theta, replay_steps=r.diffusion_steps,
+              replay_grid="geometric", replay_sampler="sde", mode=make_mode(config))
 
 
-def make_learned(config: ConsolidationConfig) -> LearnedDiffusion:
-  """The learned-diffusion memory (seed 002 §7) as a replay source: a `ScoreMLP` of width
+def learned_settings(config: Config) -> dict[str, Any]:
+  """The learned-diffusion memory ("learned_diffusion", seed 002 §7): a `ScoreMLP` of width
   `learned_hidden` trained for `learned_iterations` Adam steps of Eq. 27 on the stored images
   (θ ~ U(0.6, 1)); replays are Euler–Maruyama samples of the reverse VP SDE (γ =
   `diffusion_gamma`, `diffusion_steps` geometric steps) from N(0, I) at t_start(0.6) to 1e-3."""
-  return LearnedDiffusion(sde=VPSDE(config.diffusion_gamma), hidden=config.learned_hidden,
-                          train=ScoreTrainConfig(n_iterations=config.learned_iterations),
-                          replay_steps=config.diffusion_steps, replay_grid="geometric",
-                          replay_sampler="sde")
+  r = config.replay
+  return dict(sde=VPSDE(r.diffusion_gamma), hidden=r.learned_hidden,
+              train=ScoreTrainConfig(n_iterations=r.learned_iterations), replay_steps=r.diffusion_steps,
+              replay_grid="geometric", replay_sampler="sde")
 
 
-def make_source(name: str, config: ConsolidationConfig, n_stored: int | None = None) -> Memory:
-  """The replay source `name` ('mhn', 'diffusion' or 'learned') for `config`."""
-  _checks.check_choice("replay_source", name, SOURCES)
-  if name == "mhn":
-    return make_hippocampus(config, n_stored)
-  if name == "learned":
-    return make_learned(config)
-  return make_diffusion(config, n_stored)
+# Registry name -> settings of that memory from the experiment's configuration.
+MEMORY_SETTINGS: dict[str, Callable[[Config], dict[str, Any]]] = {
+    "modern_hopfield": hippocampus_settings,
+    "exact_diffusion": diffusion_settings,
+    "learned_diffusion": learned_settings,
+}
+
+
+def make_source(source: str, config: Config) -> Memory:
+  """The replay source (or recall baseline) `source` for `config`, from the memory registry."""
+  check_sources((source,))
+  name = memory_name(source)
+  settings = MEMORY_SETTINGS[name](config) if name in MEMORY_SETTINGS else {}
+  return make_memory(name, **settings)
+
+
+def make_hippocampus(config: Config) -> Memory:
+  """Seed 000's hippocampus, the modern Hopfield network (`make_source("mhn", config)`)."""
+  return make_source("mhn", config)
 
 
 # ----------------------------------------------------------------------------- storage
 
+@runtime_checkable
+class WritableMemory(Protocol):
+  """A memory that can start empty and store one item at a time (the bank memories)."""
+
+  def init(self, dim: int, capacity: int, center: Any | None = None) -> Any:
+    """An empty state of at least `capacity` slots."""
+
+  def write(self, state: Any, index: Any, pattern: Array) -> Any:
+    """The state with `pattern` stored in slot `index`."""
+
+
 @jax.jit
-def _write_all(memory: Any, bank: PatternBank, patterns: Array) -> PatternBank:
+def _write_all(memory: Any, state: Any, patterns: Array) -> Any:
   """One `write` per pattern, in order, into slots 0..M−1 (one jit call, in-place updates)."""
-  def body(i, b):
-    return memory.write(b, i, patterns[i])
-  return jax.lax.fori_loop(0, patterns.shape[0], body, bank)
+  def body(i, s):
+    return memory.write(s, i, patterns[i])
+  return jax.lax.fori_loop(0, patterns.shape[0], body, state)
 
 
 def _check_patterns(patterns: Any) -> Array:
@@ -130,44 +170,32 @@ def _check_patterns(patterns: Any) -> Array:
   return jnp.asarray(x, jnp.float32)
 
 
-def store(memory: Any, patterns: Any, incremental: bool = False) -> PatternBank:
-  """Stores (N, d) patterns in [−1, 1] in a bank memory (seed 000: one exposure per experience).
+def store_source(memory: Memory, patterns: Any, key: Array, incremental: bool = False,
+                 checkpoint_dir: str | None = None) -> Any:
+  """Stores (N, d) patterns in [−1, 1] in any memory (seed 000: one exposure per experience).
 
   Args:
-    memory: a bank memory (`ModernHopfield`, `ExactDiffusion`); its `capacity` sets the slots.
+    memory: any memory of the protocol.
     patterns: (N, d) flattened images in [−1, 1].
-    incremental: write the patterns one at a time into an empty bank centred at 0 (the core's
-      `write`); else build the bank in one shot (centred at the patterns' mean). The two banks
-      differ by rounding only.
+    key: PRNG key (of the training, for a learned memory).
+    incremental: write the patterns one at a time into an empty state centred at 0 (memories with
+      `init` and `write`, `WritableMemory`); else store them in one shot (a bank centred at the
+      patterns' mean). The two banks differ by rounding only. Ignored by learned memories.
+    checkpoint_dir: a learned memory (`LearningMemory`, one that trains in `fit`) trains with orbax
+      checkpoints there (a rerun resumes).
   Returns:
-    The `PatternBank` (placed on the mesh for a sharded mode).
+    The memory's state (a bank laid out for the memory's mode, or trained parameters).
   """
   x = _check_patterns(patterns)
-  capacity = getattr(memory, "slots", None) or x.shape[0]
-  if capacity < x.shape[0]:
-    raise ValueError(f"the memory has {capacity} slots but {x.shape[0]} patterns were given")
+  if isinstance(memory, LearningMemory):
+    return memory.fit(key, x, checkpoint_dir=checkpoint_dir)
   if incremental:
-    empty = bank_lib.empty_bank(capacity, x.shape[1], jnp.zeros((x.shape[1],), jnp.float32))
-    bank = _write_all(memory, empty, x)
-  else:
-    bank = memory.store(None, x)
-  mode = getattr(memory, "mode", None)
-  if isinstance(mode, mixture.Sharded):
-    bank = mixture.shard_bank(bank, mode.mesh, mode.axis)
-  return bank
-
-
-def store_source(memory: Any, patterns: Any, key: Array, incremental: bool = False,
-                 checkpoint_dir: str | None = None) -> Any:
-  """Stores (N, d) patterns in [−1, 1] in any replay source; returns the memory's state.
-
-  A bank memory (`ModernHopfield`, `ExactDiffusion`) gets its `PatternBank` (`store`); a learned
-  memory (`LearnedDiffusion`) is trained on the patterns with `key`, with orbax checkpoints in
-  `checkpoint_dir` (a rerun resumes), and returns its parameters.
-  """
-  if isinstance(memory, LearnedDiffusion):
-    return memory.fit(key, _check_patterns(patterns), checkpoint_dir=checkpoint_dir)
-  return store(memory, patterns, incremental=incremental)
+    if not isinstance(memory, WritableMemory):
+      raise ValueError(f"incremental storage needs a memory with init and write; {type(memory).__name__} "
+                       "has none (set incremental=False)")
+    empty = memory.init(x.shape[1], x.shape[0], jnp.zeros((x.shape[1],), jnp.float32))
+    return _write_all(memory, empty, x)
+  return memory.store(key, x)
 
 
 # ----------------------------------------------------------------------------- replay and recall

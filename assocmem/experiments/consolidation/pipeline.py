@@ -5,8 +5,8 @@
   1. data: the first `n_images` images in [0, 1], split 90/10 (`assocmem.data.load_seed000`);
      the first `n_stored` training images are the experiences;
   2. teacher: the experiences, flattened and mapped to [−1, 1], are stored in the replay source
-     (the modern Hopfield hippocampus, or the exact-diffusion memory) in one shot;
-  3. replays: `n_replays` retrievals from noise, generated `replay_batch` at a time, rescaled to
+     (a memory of the registry: the modern Hopfield hippocampus, exact or learned diffusion, …);
+  3. replays: `n_replays` retrievals from noise, generated `replay.batch_size` at a time, rescaled to
      [0, 1] (cached in `replays.npy`, so a resumed run reuses them);
   4. student: the VAE (`assocmem.memories.vae.VAEMemory`) trains on the replays only — it never
      sees an original — with an orbax checkpoint after every epoch;
@@ -29,6 +29,7 @@ where an uninterrupted run ends; more epochs may be asked for on resume (`RESUMA
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -44,7 +45,7 @@ from assocmem.memories.vae import VAEMemory
 from assocmem.train import vae as train_vae
 
 from assocmem.experiments.consolidation import hippocampus, metrics
-from assocmem.experiments.consolidation.config import CSV_HEADER, ConsolidationConfig, SOURCES
+from assocmem.experiments.consolidation.config import CSV_HEADER, ConsolidationConfig
 
 RUN_FILE = "run.json"
 REPLAYS_FILE = "replays.npy"
@@ -76,35 +77,45 @@ class Prepared:
     return self.stored[:self.eval_cues.shape[0]]
 
 
-def run_keys(config: ConsolidationConfig) -> dict[str, jax.Array]:
-  """The run's PRNG keys, each `fold_in(PRNGKey(seed), i)`: replay, vae, cues, analysis, and store
-  (the training key of a learned replay source)."""
-  root = jax.random.PRNGKey(config.seed)
+def run_keys(config: ConsolidationConfig, key: jax.Array | None = None) -> dict[str, jax.Array]:
+  """The run's PRNG keys, each `fold_in(root, i)` with root = `key` or PRNGKey(config.seed): replay,
+  vae, cues, analysis, and store (the training key of a learned replay source)."""
+  root = jax.random.PRNGKey(config.seed) if key is None else key
   return {name: jax.random.fold_in(root, i + 1)
           for i, name in enumerate(("replay", "vae", "cues", "analysis", "store"))}
 
 
-def prepare_data(config: ConsolidationConfig) -> Prepared:
+def identity_hash(config: ConsolidationConfig, key: jax.Array | None = None) -> str:
+  """`config.identity_hash()`, and the root key's data when a key other than the seed's is given
+  (the hash that run.json and the replay cache check before resuming)."""
+  if key is None:
+    return config.identity_hash()
+  blob = config.identity_hash() + str(np.asarray(jax.random.key_data(key)).tolist())
+  return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def prepare_data(config: ConsolidationConfig, key: jax.Array | None = None) -> Prepared:
   """Loads and splits the data, picks the experiences and draws the per-epoch noisy cues.
 
   Raises ValueError for an unknown dataset, a missing or unprepared data_dir, a label the data
   lack, or more stored images than the training split holds.
   """
-  train, test = data_lib.load_seed000(config.dataset, data_dir=config.data_dir, n=config.n_images,
-                                      seed=config.data_seed)
+  d = config.data
+  train, test = data_lib.load_seed000(d.dataset, data_dir=d.data_dir, n=d.n_images, seed=d.data_seed)
   if tuple(train.images.shape[1:]) != config.image_shape:
-    raise ValueError(f"the {config.dataset} images have shape {train.images.shape[1:]}, but the "
+    raise ValueError(f"the {d.dataset} images have shape {train.images.shape[1:]}, but the "
                      f"configuration expects {config.image_shape}")
-  if config.n_stored > train.num_examples:
-    raise ValueError(f"n_stored={config.n_stored} exceeds the {train.num_examples} training images "
-                     f"(n_images={config.n_images}); lower n_stored or load more images")
+  if d.n_stored > train.num_examples:
+    raise ValueError(f"n_stored={d.n_stored} exceeds the {train.num_examples} training images "
+                     f"(n_images={d.n_images}); lower n_stored or load more images")
   if config.label_name not in test.labels:
-    raise ValueError(f"label {config.label_name!r} is not a label of {config.dataset} "
+    raise ValueError(f"label {config.label_name!r} is not a label of {d.dataset} "
                      f"(it has {sorted(test.labels)})")
   if test.num_examples < 4:
     raise ValueError(f"the test split has {test.num_examples} images; decoding needs at least 4")
-  stored = train.images[:config.n_stored]
-  cues = hippocampus.noisy_cues(run_keys(config)["cues"], stored[:config.eval_count], config.noise_fraction)
+  stored = train.images[:d.n_stored]
+  cues = hippocampus.noisy_cues(run_keys(config, key)["cues"], stored[:config.eval_count],
+                                config.decoding.noise_fraction)
   return Prepared(train=train, test=test, stored=stored, eval_cues=cues,
                   test_labels=np.asarray(test.labels[config.label_name]))
 
@@ -113,9 +124,9 @@ def prepare_data(config: ConsolidationConfig) -> Prepared:
 
 def make_student(config: ConsolidationConfig) -> VAEMemory:
   """The neocortex: a `VAEMemory` with the configuration's network and §A.2.1 training settings."""
-  train = train_vae.TrainConfig(learning_rate=config.learning_rate, batch_size=config.batch_size,
-                                epochs=config.epochs, patience=config.patience,
-                                kl_weight=config.kl_weight, steps_per_call=config.steps_per_call)
+  v = config.vae
+  train = train_vae.TrainConfig(learning_rate=v.learning_rate, batch_size=v.batch_size, epochs=v.epochs,
+                                patience=v.patience, kl_weight=v.kl_weight, steps_per_call=v.steps_per_call)
   return VAEMemory(config=config.vae_config(), train=train, data_range="unit")
 
 
@@ -124,21 +135,21 @@ def epoch_metrics(student: VAEMemory, state: train_vae.TrainState, prepared: Pre
   """recon_error, decoding_accuracy and vae_recall_error of one VAE state (see the module docstring)."""
   recon = np.asarray(student.recall(state, prepared.eval_images))
   recalled = np.asarray(student.recall(state, prepared.eval_cues))
-  latents = student.encode(state, prepared.test.images)
+  latents = np.asarray(student.encode(state, prepared.test.images))
   return {
       "recon_error": float(np.mean(metrics.reconstruction_errors(prepared.eval_images, recon))),
-      "decoding_accuracy": metrics.decoding_accuracy(latents, prepared.test_labels, config.decode_fit,
-                                                     config.decode_score),
+      "decoding_accuracy": metrics.decoding_accuracy(latents, prepared.test_labels, config.decoding.n_fit,
+                                                     config.decoding.n_score),
       "vae_recall_error": float(np.mean(metrics.reconstruction_errors(prepared.eval_images, recalled))),
   }
 
 
 # ----------------------------------------------------------------------------- bookkeeping
 
-def _check_run_file(out_dir: str, config: ConsolidationConfig, source: str) -> None:
+def _check_run_file(out_dir: str, config: ConsolidationConfig, source: str, key: jax.Array | None) -> None:
   """Writes run.json, or checks that an existing one is of the same settings (else ValueError)."""
   path = os.path.join(out_dir, RUN_FILE)
-  record = {"source": source, "identity_hash": config.identity_hash(), "identity": config.identity()}
+  record = {"source": source, "identity_hash": identity_hash(config, key), "identity": config.identity()}
   if os.path.exists(path):
     with open(path) as f:
       old = json.load(f)
@@ -182,7 +193,7 @@ def _save_npy(path: str, array: np.ndarray) -> None:
 # ----------------------------------------------------------------------------- replays
 
 def generate_replays(config: ConsolidationConfig, source: str, prepared: Prepared,
-                     out_dir: str | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                     out_dir: str | None = None, key: jax.Array | None = None) -> tuple[np.ndarray, dict[str, Any]]:
   """Stores the experiences in the source and replays from noise: ((n, H, W, C) in [0, 1], info).
 
   With `out_dir`, the replays are cached there (`replays.npy`, `replays.json` with the settings'
@@ -194,27 +205,27 @@ def generate_replays(config: ConsolidationConfig, source: str, prepared: Prepare
   if npy and os.path.exists(npy) and os.path.exists(info_path):
     with open(info_path) as f:
       info = json.load(f)
-    if info.get("identity_hash") == config.identity_hash() and info.get("source") == source:
+    if info.get("identity_hash") == identity_hash(config, key) and info.get("source") == source:
       replays = np.load(npy)
       logging.info("consolidation[%s]: reusing %d cached replays from %s", source, len(replays), npy)
       return replays, info
   memory = hippocampus.make_source(source, config)
   patterns = data_lib.flatten(data_lib.to_signed(prepared.stored))
   start = time.perf_counter()
-  keys = run_keys(config)
+  keys = run_keys(config, key)
   ckpt = os.path.join(out_dir, "source_checkpoint") if out_dir else None
-  bank = hippocampus.store_source(memory, patterns, keys["store"], config.incremental, ckpt)
+  bank = hippocampus.store_source(memory, patterns, keys["store"], config.hippocampus.incremental, ckpt)
   jax.block_until_ready(bank)
   store_seconds = time.perf_counter() - start
   start = time.perf_counter()
-  raw = hippocampus.replay_batched(memory, bank, keys["replay"], config.n_replays,
-                                   config.replay_batch)
+  n_replays = config.replay.n_replays
+  raw = hippocampus.replay_batched(memory, bank, keys["replay"], n_replays, config.replay.batch_size)
   replay_seconds = time.perf_counter() - start
   logging.info("consolidation[%s]: %d replays in %.1f s (%.1f replays/s, incl. compilation)", source,
-               config.n_replays, replay_seconds, config.n_replays / replay_seconds)
-  info = {"source": source, "identity_hash": config.identity_hash(), "n_replays": config.n_replays,
+               n_replays, replay_seconds, n_replays / replay_seconds)
+  info = {"source": source, "identity_hash": identity_hash(config, key), "n_replays": n_replays,
           "store_seconds": store_seconds, "replay_seconds": replay_seconds,
-          "replays_per_second": config.n_replays / replay_seconds,
+          "replays_per_second": n_replays / replay_seconds,
           "raw_min": float(raw.min()), "raw_max": float(raw.max()),
           **hippocampus.replay_fidelity(raw, patterns)}
   replays = hippocampus.to_images(raw, config.image_shape)
@@ -231,7 +242,7 @@ class SourceResult:
   """What `run_source` returns.
 
   Attributes:
-    source: 'mhn', 'diffusion' or 'learned'.
+    source: the replay source ('mhn', 'diffusion', 'learned' or a memory registry name).
     rows: one dict per trained epoch: epoch (1-based), recon_error, decoding_accuracy,
       vae_recall_error (measured at the start of that epoch).
     final: the three metrics after the last epoch.
@@ -268,28 +279,29 @@ class SourceResult:
 
 
 def run_source(config: ConsolidationConfig, source: str, out_dir: str | None = None,
-               prepared: Prepared | None = None) -> SourceResult:
+               prepared: Prepared | None = None, key: jax.Array | None = None) -> SourceResult:
   """Consolidation with one replay source (see the module docstring).
 
   Args:
     config: the settings.
-    source: 'mhn' (the hippocampus), 'diffusion' (exact diffusion) or 'learned' (learned diffusion).
+    source: 'mhn' (the hippocampus), 'diffusion' (exact diffusion), 'learned' (learned diffusion) or
+      any name of the memory registry (`hippocampus.check_sources`).
     out_dir: where the run's files go (run.json, replays, checkpoints/, consolidation.csv,
       training.csv, summary.json); resumes the run found there. None: in memory only.
-    prepared: the data (`prepare_data(config)`), to share them between sources.
+    prepared: the data (`prepare_data(config, key)`), to share them between sources.
+    key: root PRNG key (None: PRNGKey(config.seed)).
   Returns:
     a `SourceResult`.
   """
   if not isinstance(config, ConsolidationConfig):
     raise ValueError(f"config must be a ConsolidationConfig, got {type(config).__name__}")
-  if source not in SOURCES:
-    raise ValueError(f"unknown replay_source {source!r}; expected one of {', '.join(SOURCES)}")
+  hippocampus.check_sources((source,))
   if out_dir is not None:
     out_dir = os.path.abspath(os.fspath(out_dir))
     os.makedirs(out_dir, exist_ok=True)
-    _check_run_file(out_dir, config, source)
-  prepared = prepare_data(config) if prepared is None else prepared
-  replays, replay_info = generate_replays(config, source, prepared, out_dir)
+    _check_run_file(out_dir, config, source, key)
+  prepared = prepare_data(config, key) if prepared is None else prepared
+  replays, replay_info = generate_replays(config, source, prepared, out_dir, key)
 
   student = make_student(config)
 
@@ -302,7 +314,7 @@ def run_source(config: ConsolidationConfig, source: str, out_dir: str | None = N
     return m
 
   ckpt = os.path.join(out_dir, CHECKPOINT_DIR) if out_dir else None
-  result = student.fit_result(run_keys(config)["vae"], replays, checkpoint_dir=ckpt,
+  result = student.fit_result(run_keys(config, key)["vae"], replays, checkpoint_dir=ckpt,
                               on_epoch_begin=on_epoch_begin)
   rows = [{"epoch": h["epoch"] + 1, **{k: h["callback"][k] for k in METRICS}} for h in result.history]
   final = epoch_metrics(student, result.state, prepared, config)
