@@ -310,7 +310,8 @@ def assert_memory_protocol(memory: Any, key: Array, data: Array, *, cues: Array 
       floats and `replay(state, key, n)` finite (n, d) floats;
     * batching: a batch's recall equals the recall of each cue alone (cue order, no cross-talk).
       Memories that recall without a key are checked cue by cue with key=None; memories that need
-      a key are checked with `batch_size=1` (the protocol's chunks reuse the per-item keys);
+      a key are checked with `batch_size=1` where they take it (the protocol's chunks reuse the
+      per-item keys);
     * determinism under a key: the same key gives the same recall and replay (no global RNG);
       with `stochastic=True` a different key must give a different recall and replay; with
       `stochastic=False` recall must not depend on the key (replays always may);
