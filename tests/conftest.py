@@ -2,8 +2,10 @@
 
 `x64` turns on float64 for one test and restores the previous setting after;
 the closed-form == autograd identities are checked in float64 so that a
-mismatch of 1e-8 is a bug, not round-off. `tree_allclose` compares pytrees
-leaf by leaf (structure included), in the spirit of diffrax's helper.
+mismatch of 1e-8 is a bug, not round-off. The comparison and data helpers live
+in the public `assocmem.testing` (`assert_trees_allclose`, `binary_patterns`,
+`gaussian_array`, `flip_bits`); the names below are kept for the tests that
+import them from here.
 """
 
 from __future__ import annotations
@@ -12,23 +14,26 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
+
+from assocmem import testing
+
+binary_patterns = testing.binary_patterns
+gaussian = testing.gaussian_array
+flip_bits = testing.flip_bits
 
 
 def tree_allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
                   equal_nan: bool = False) -> bool:
-  """True when pytrees `a` and `b` have the same structure, shapes and close leaves."""
-  leaves_a, tree_a = jax.tree.flatten(a)
-  leaves_b, tree_b = jax.tree.flatten(b)
-  if tree_a != tree_b:
+  """True when pytrees `a` and `b` have the same structure, shapes and close leaves.
+
+  The boolean form of `assocmem.testing.assert_trees_allclose` (dtypes not compared);
+  prefer the assertion, whose message says which leaf differs.
+  """
+  try:
+    testing.assert_trees_allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtypes=False)
+  except AssertionError:
     return False
-  for la, lb in zip(leaves_a, leaves_b):
-    la, lb = np.asarray(la), np.asarray(lb)
-    if la.shape != lb.shape:
-      return False
-    if not np.allclose(la, lb, rtol=rtol, atol=atol, equal_nan=equal_nan):
-      return False
   return True
 
 
@@ -53,24 +58,6 @@ def x64():
 @pytest.fixture
 def key():
   return jax.random.PRNGKey(0)
-
-
-def binary_patterns(seed: int, n: int, d: int, dtype=jnp.float32) -> jax.Array:
-  """Random ±1 patterns from numpy (independent of the library under test)."""
-  rng = np.random.default_rng(seed)
-  return jnp.asarray(rng.choice([-1.0, 1.0], size=(n, d)), dtype)
-
-
-def gaussian(seed: int, shape, dtype=jnp.float32, scale: float = 1.0) -> jax.Array:
-  rng = np.random.default_rng(seed)
-  return jnp.asarray(scale * rng.standard_normal(shape), dtype)
-
-
-def flip_bits(y: jax.Array, n_flips: int, seed: int = 0) -> jax.Array:
-  """y with `n_flips` distinct units negated."""
-  rng = np.random.default_rng(seed)
-  idx = rng.choice(y.shape[-1], size=n_flips, replace=False)
-  return y.at[..., idx].multiply(-1.0)
 
 
 @pytest.fixture(name="helpers")

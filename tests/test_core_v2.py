@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import assocmem as am
-from assocmem import mixture
+from assocmem import mixture, testing
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VP = am.VPSDE(0.8)
@@ -82,8 +82,8 @@ def test_vmap_over_a_stack_of_banks_equals_a_loop():
   x = jnp.linspace(-1, 1, 8)
   run = lambda b: am.ode_sample(fn, b, VP, x, 0.8, n_steps=30)  # noqa: E731
   batched = jax.jit(jax.vmap(run))(banks)
-  loop = np.stack([run(am.make_bank(p)) for p in stack])
-  np.testing.assert_allclose(batched, loop, rtol=1e-5, atol=1e-5)
+  loop = jnp.stack([run(am.make_bank(p)) for p in stack])
+  testing.assert_trees_allclose(batched, loop, rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------- banks
@@ -180,39 +180,36 @@ def test_bank_validation_runs_on_device_without_copying_to_host(monkeypatch):
 @pytest.mark.parametrize("chunk", [64, 256])
 def test_streaming_equals_dense(chunk):
   bank = _bank(8, 1024, 16)
-  stream = mixture.Streaming(chunk)
+  modes = {"dense": mixture.DENSE, "streaming": mixture.Streaming(chunk)}
   for t in (1e-3, 0.1, 1.0):
     # states drawn from p_t (a 1e-5 comparison needs a well-conditioned posterior: far from the data
     # at t = 1e-3 the logits are O(1e4) and any change of summation order moves a mixed posterior)
     idx = jax.random.randint(jax.random.PRNGKey(1), (32,), 0, 1024)
     xs = VP.theta(t) * bank.patterns[idx] + jnp.sqrt(VP.variance(t)) * jax.random.normal(jax.random.PRNGKey(0), (32, 16))
-    dense = jax.vmap(lambda x: am.score(x, t, bank, VP))(xs)
-    st = jax.jit(jax.vmap(lambda x: am.score(x, t, bank, VP, stream)))(xs)
-    np.testing.assert_allclose(st, dense, rtol=1e-5, atol=1e-5 * float(jnp.max(jnp.abs(dense))))
-    ld = jax.vmap(lambda x: am.log_density(x, t, bank, VP))(xs)
+    scores = jax.jit(lambda m: jax.vmap(lambda x: am.score(x, t, bank, VP, m))(xs), static_argnums=0)
+    scale = float(jnp.max(jnp.abs(scores(mixture.DENSE))))
+    testing.assert_modes_agree(scores, modes, rtol=1e-5, atol=1e-5 * scale)
     # log p = log Σe^ℓ − ‖q‖²/2v: two terms of size ‖q‖²/2v cancel, so compare on their scale
     scale = float(jnp.max(jnp.sum((xs - VP.theta(t) * bank.center) ** 2, -1) / (2 * VP.variance(t))))
-    np.testing.assert_allclose(jax.vmap(lambda x: am.log_density(x, t, bank, VP, stream))(xs), ld,
+    testing.assert_modes_agree(lambda m: jax.vmap(lambda x: am.log_density(x, t, bank, VP, m))(xs), modes,
                                rtol=1e-5, atol=1e-6 * scale)
   xs = jax.random.normal(jax.random.PRNGKey(2), (32, 16))
-  out_d = jax.vmap(lambda x: am.mhn_retrieve(x, bank, 2.0, 5))(xs)
-  out_s = jax.vmap(lambda x: am.mhn_retrieve(x, bank, 2.0, 5, mode=stream))(xs)
-  np.testing.assert_allclose(out_s, out_d, atol=1e-5)
+  testing.assert_modes_agree(lambda m: jax.vmap(lambda x: am.mhn_retrieve(x, bank, 2.0, 5, mode=m))(xs), modes,
+                             rtol=0, atol=1e-5)
 
 
 def test_streaming_pads_a_bank_that_is_not_a_multiple_of_the_chunk():
   bank = _bank(0, 10, 4)
   x = jnp.linspace(-1, 1, 4)
-  np.testing.assert_allclose(am.score(x, 0.5, bank, VP, mixture.Streaming(4)), am.score(x, 0.5, bank, VP),
+  testing.assert_modes_agree(lambda m: am.score(x, 0.5, bank, VP, m), [mixture.DENSE, mixture.Streaming(4)],
                              rtol=1e-6, atol=1e-6)
 
 
 def test_streaming_gradient_equals_dense():
   bank = _bank(9, 256, 8)
   x = jnp.linspace(-1, 1, 8)
-  g_d = jax.grad(lambda x: am.log_density(x, 0.2, bank, VP))(x)
-  g_s = jax.grad(lambda x: am.log_density(x, 0.2, bank, VP, mixture.Streaming(32)))(x)
-  np.testing.assert_allclose(g_s, g_d, rtol=1e-5, atol=1e-5)
+  testing.assert_modes_agree(lambda m: jax.grad(lambda x: am.log_density(x, 0.2, bank, VP, m))(x),
+                             [mixture.DENSE, mixture.Streaming(32)], rtol=1e-5, atol=1e-5)
 
 
 def test_bfloat16_similarities_are_close():
@@ -227,7 +224,7 @@ def test_bfloat16_similarities_are_close():
 SHARDED_SCRIPT = textwrap.dedent("""
     import jax, jax.numpy as jnp, numpy as np
     import assocmem as am
-    from assocmem import mixture
+    from assocmem import mixture, testing
     assert len(jax.devices()) == 8
     rng = np.random.default_rng(0)
     bank = am.make_bank(jnp.asarray(rng.standard_normal((1000, 16)), jnp.float32))   # padded to 1000 -> 1000 (8 | 1000)
@@ -360,9 +357,9 @@ def test_user_defined_schedule_works_with_every_score_and_sampler(x64):
   p = jnp.asarray(rng.choice([-1.0, 1.0], size=(4, 6)))
   bank = am.make_bank(p)
   x = jnp.asarray(rng.standard_normal(6))
-  for t in (0.05, 0.5):
-    np.testing.assert_allclose(am.score(x, t, bank, sde), jax.grad(lambda x: am.log_density(x, t, bank, sde))(x),
-                               rtol=1e-9, atol=1e-9)
+  testing.assert_score_matches_log_density(lambda b, x, t: am.score(x, t, b, sde),
+                                           lambda b, x, t: am.log_density(x, t, b, sde), bank, x[None],
+                                           jnp.array([0.05, 0.5]), rtol=1e-9, atol=1e-9)
   # the marginal's variance matches the SDE's own forward simulation
   sims = jax.vmap(lambda k: am.forward_sample(k, sde, p[0], 0.5, 400))(jax.random.split(jax.random.PRNGKey(0), 4000))
   np.testing.assert_allclose(float(sims.var(0).mean()), float(sde.variance(0.5)), rtol=0.05)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import assocmem as am
+from assocmem import testing
 from assocmem.energies import DENSE_KINDS
 
 D, N = 8, 5
@@ -38,12 +39,12 @@ def _pm1_state(seed=2, d=D):
 @pytest.mark.parametrize("beta", [0.3, 5.0, 40.0])
 @pytest.mark.parametrize("binary", [True, False])
 def test_mhn_update_is_unit_gradient_step(x64, beta, binary):
-  """mhn_update(x) == x − ∇u_MH(x) (seed 002 Eq. 5; seed 000 Eq. 3)."""
+  """mhn_update(x) − x == −∇u_MH(x) (seed 002 Eq. 5; seed 000 Eq. 3): the step is the 'score' of −u_MH."""
   patterns = _patterns(binary=binary)
-  for seed in range(3):
-    x = _state(seed, scale=0.5)
-    grad = jax.grad(am.mhn_energy)(x, patterns, beta)
-    np.testing.assert_allclose(am.mhn_update(x, patterns, beta), x - grad, rtol=1e-10, atol=1e-10)
+  xs = jnp.stack([_state(seed, scale=0.5) for seed in range(3)])
+  testing.assert_score_matches_log_density(lambda p, x, t: am.mhn_update(x, p, beta) - x,
+                                           lambda p, x, t: -am.mhn_energy(x, p, beta), patterns, xs, 1.0,
+                                           rtol=1e-10, atol=1e-10)
 
 
 def test_mhn_energy_closed_form(x64):
@@ -78,14 +79,17 @@ def test_vp_energy_gradient_is_reverse_sde_drift(x64, t, gamma):
   """
   patterns = _patterns(binary=False)   # unequal norms: exercises the ‖y_n‖² term
   sde = am.VPSDE(gamma)
-  for seed in range(3):
-    x = _state(seed)
+  xs = jnp.stack([_state(seed) for seed in range(3)])
+  # the exact score is ∇log p_t, and the reverse-SDE drift −(f − g²s) of Eq. 16 is −∇u_vDM
+  testing.assert_score_matches_log_density(lambda p, x, t: am.score(x, t, p, sde),
+                                           lambda p, x, t: am.log_density(x, t, p, sde), patterns, xs, t,
+                                           rtol=1e-9, atol=1e-9)
+  testing.assert_score_matches_log_density(
+      lambda p, x, t: -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(x, t, p, sde)),
+      lambda p, x, t: -am.vp_energy(x, t, p, gamma), patterns, xs, t, rtol=1e-9, atol=1e-9)
+  for x in xs:
     g_energy = jax.grad(am.vp_energy)(x, t, patterns, gamma)
     g_logp = jax.grad(am.log_density)(x, t, patterns, sde)
-    s = am.score(x, t, patterns, sde)
-    np.testing.assert_allclose(s, g_logp, rtol=1e-9, atol=1e-9)
-    reverse_drift = -(sde.drift(x, t) - sde.diffusion(t) ** 2 * s)   # −(f − g²s), Eq. 16
-    np.testing.assert_allclose(-g_energy, reverse_drift, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(-g_energy, gamma * g_logp + 0.5 * gamma * x, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde), g_energy,
                                rtol=1e-12, atol=1e-12)
@@ -107,16 +111,20 @@ def test_ve_energy_gradient_is_minus_g2_times_score(x64, t, sigma):
   """−∇u_DM == σ² ∇ log p_t == −(f − g²s) with f = 0 (seed 002 Eqs. 8, 11, 12, 16)."""
   patterns = _patterns(binary=False)
   sde = am.VESDE(sigma)
-  for seed in range(3):
-    x = _state(seed)
-    g_energy = jax.grad(am.ve_energy)(x, t, patterns, sigma)
-    g_logp = jax.grad(am.log_density)(x, t, patterns, sde)
-    np.testing.assert_allclose(-g_energy / sigma**2, g_logp, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(am.score(x, t, patterns, sde), g_logp, rtol=1e-9, atol=1e-9)
-    reverse_drift = -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(x, t, patterns, sde))
-    np.testing.assert_allclose(-g_energy, reverse_drift, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde), g_energy,
-                               rtol=1e-12, atol=1e-12)
+  xs = jnp.stack([_state(seed) for seed in range(3)])
+  testing.assert_score_matches_log_density(lambda p, x, t: am.score(x, t, p, sde),
+                                           lambda p, x, t: am.log_density(x, t, p, sde), patterns, xs, t,
+                                           rtol=1e-9, atol=1e-9)
+  # −∇u_DM / σ² == ∇log p_t, and −∇u_DM == the reverse-SDE drift −(f − g²s) with f = 0
+  testing.assert_score_matches_log_density(lambda p, x, t: sigma**2 * am.score(x, t, p, sde),
+                                           lambda p, x, t: -am.ve_energy(x, t, p, sigma), patterns, xs, t,
+                                           rtol=1e-9, atol=1e-9)
+  testing.assert_score_matches_log_density(
+      lambda p, x, t: -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(x, t, p, sde)),
+      lambda p, x, t: -am.ve_energy(x, t, p, sigma), patterns, xs, t, rtol=1e-9, atol=1e-9)
+  for x in xs:
+    np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde),
+                               jax.grad(am.ve_energy)(x, t, patterns, sigma), rtol=1e-12, atol=1e-12)
 
 
 def test_ve_energy_is_eq12_without_the_gaussian_normalisation(x64):
@@ -156,10 +164,11 @@ def _random_symmetric(seed, d=D):
 def test_classical_sign_of_wx_is_sign_of_minus_gradient(x64, weights_kind):
   """sign(Wx) == sign(−∇u_H(x)) with u_H = −½ xᵀWx (seed 002 Eqs. 1–2, sign corrected)."""
   w = am.hebbian_weights(_patterns()) if weights_kind == "hebbian" else _random_symmetric(3)
-  for seed in range(4):
-    x = _state(seed)
+  xs = jnp.stack([_state(seed) for seed in range(4)])
+  testing.assert_score_matches_log_density(lambda w, x, t: w @ x, lambda w, x, t: -am.classical_energy(x, w),
+                                           w, xs, 1.0, rtol=1e-12, atol=1e-12)   # −∇u_H = Wx
+  for x in xs:
     grad = jax.grad(am.classical_energy)(x, w)
-    np.testing.assert_allclose(grad, -(w @ x), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(am.classical_step(x, w, "sync"), np.where(-grad >= 0, 1.0, -1.0))
 
 
@@ -297,9 +306,9 @@ class EnergiesJitTest(chex.TestCase):
           **{k: am.dense_energy(x / 3.0, patterns, k, 3) for k in DENSE_KINDS},
       }
 
-    chex.assert_trees_all_close(self.variant(all_energies)(x), all_energies(x), rtol=1e-5)
+    testing.assert_trees_allclose(self.variant(all_energies)(x), all_energies(x), rtol=1e-5)
     grads = self.variant(jax.grad(lambda x: am.mhn_energy(x, patterns, 5.0)))(x)
-    chex.assert_trees_all_close(grads, jax.grad(lambda x: am.mhn_energy(x, patterns, 5.0))(x), rtol=1e-5)
+    testing.assert_trees_allclose(grads, jax.grad(lambda x: am.mhn_energy(x, patterns, 5.0))(x), rtol=1e-5)
 
 
 def test_energies_vmap_over_leading_batch_shape():
@@ -308,6 +317,5 @@ def test_energies_vmap_over_leading_batch_shape():
   xs = jnp.asarray(np.random.default_rng(0).standard_normal((3, 4, D)), jnp.float32)
   f = lambda x: am.mhn_energy(x, patterns, 3.0) + am.vp_energy(x, 0.5, patterns)
   batched = jax.vmap(jax.vmap(f))(xs)
-  loop = np.array([[f(xs[i, j]) for j in range(4)] for i in range(3)])
-  assert batched.shape == (3, 4)
-  np.testing.assert_allclose(batched, loop, rtol=1e-5, atol=1e-5)
+  loop = jnp.array([[f(xs[i, j]) for j in range(4)] for i in range(3)])
+  testing.assert_trees_allclose(batched, loop, rtol=1e-5, atol=1e-5)   # shape (3, 4) and dtype too

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from assocmem import extended, samplers, scores
+from assocmem import extended, samplers, scores, testing
 from assocmem.sde import VESDE, VPSDE
 
 SDE = VPSDE(gamma=0.8)
@@ -67,12 +67,15 @@ XS = np.concatenate([np.random.default_rng(1).normal(size=(6, 3)) * 1.5,
 TS = np.array([1e-10, 1e-4, 0.05, 0.6, 3.0, 40.0])
 
 
-def _assert_scores_close(closed, auto, rtol=1e-8):
-  """|closed - auto| <= rtol |auto| + 1e-9 / sqrt(v_t), the score's natural scale, per time."""
-  atol = 1e-9 / np.sqrt(-np.expm1(-SDE.gamma * TS))[:, None, None]
-  err = np.abs(np.asarray(closed) - np.asarray(auto))
-  bad = err > rtol * np.abs(np.asarray(auto)) + atol
-  assert not bad.any(), (np.argwhere(bad)[:5], err[bad][:5])
+# |closed - auto| <= 1e-8 |auto| + 1e-9 / sqrt(v_t): the score's natural scale, one tolerance per time.
+ATOL = 1e-9 / np.sqrt(-np.expm1(-SDE.gamma * TS))
+
+
+def _assert_score_is_gradient(log_density, score, *memories):
+  """`testing.assert_score_matches_log_density` for functions of (x, t, *memories, sde)."""
+  testing.assert_score_matches_log_density(lambda m, x, t: score(x, t, *m, SDE),
+                                           lambda m, x, t: log_density(x, t, *m, SDE), memories, XS, TS,
+                                           rtol=1e-8, atol=ATOL)
 
 
 # (i) closed-form score == autograd of the log-density; finite everywhere.
@@ -80,10 +83,9 @@ def _assert_scores_close(closed, auto, rtol=1e-8):
 
 def test_segment_score_equals_grad_of_log_density():
   a, b = _segments()
-  lp, closed, auto = _evaluate(extended.segment_log_density, extended.segment_score, True, XS, TS,
-                               a, b)
-  assert np.all(np.isfinite(lp)) and np.all(np.isfinite(closed))
-  _assert_scores_close(closed, auto)
+  _assert_score_is_gradient(extended.segment_log_density, extended.segment_score, a, b)
+  lp, _, _ = _evaluate(extended.segment_log_density, extended.segment_score, True, XS, TS, a, b)
+  assert np.all(np.isfinite(lp))
   # On the segment, as t -> 0, p_t -> the line density (1/N) / (‖b - a‖ (2π v_t)^{(d-1)/2}).
   v = SDE.variance(TS[0])
   expected = -jnp.log(3.0) - jnp.log(jnp.sqrt(2.0)) - jnp.log(2 * jnp.pi * v)
@@ -92,10 +94,9 @@ def test_segment_score_equals_grad_of_log_density():
 
 def test_box_score_equals_grad_of_log_density():
   origins, edges = _boxes()
-  lp, closed, auto = _evaluate(extended.box_log_density, extended.box_score, True, XS, TS,
-                               origins, edges)
-  assert np.all(np.isfinite(lp)) and np.all(np.isfinite(closed))
-  _assert_scores_close(closed, auto)
+  _assert_score_is_gradient(extended.box_log_density, extended.box_score, origins, edges)
+  lp, _, _ = _evaluate(extended.box_log_density, extended.box_score, True, XS, TS, origins, edges)
+  assert np.all(np.isfinite(lp))
 
 
 def test_float32_is_finite_and_close_to_float64():
@@ -220,14 +221,14 @@ def _semantic_score_phi(x, t, sde):
 def test_semantic_score_equals_grad_of_log_density(weighted):
   """(a) The polyline score is the exact gradient of its log-density, t from 1e-10 to 40."""
   fns = (_semantic_lp_phi, _semantic_score_phi) if weighted else (_semantic_lp, _semantic_score)
-  lp, closed, auto = _evaluate(*fns, True, XS, TS)
-  assert np.all(np.isfinite(lp)) and np.all(np.isfinite(closed))
-  _assert_scores_close(closed, auto)
+  _assert_score_is_gradient(*fns)
+  lp, closed, _ = _evaluate(*fns, True, XS, TS)
+  assert np.all(np.isfinite(lp))
   # The explicit-state score function gives the same numbers (state traced, not baked in).
   state = extended.semantic_state(_helix, 48, _log_phi if weighted else None)
   score_fn = jax.jit(jax.vmap(jax.vmap(extended.semantic_score_fn(SDE), (None, 0, None)),
                               (None, None, 0)))
-  _assert_scores_close(score_fn(state, XS, TS), closed, rtol=1e-12)
+  testing.assert_trees_allclose(score_fn(state, XS, TS), closed, rtol=1e-12, atol=ATOL[:, None, None])
 
 
 def test_semantic_state_weights():

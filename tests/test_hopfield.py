@@ -12,16 +12,12 @@ import pytest
 from scipy.linalg import hadamard
 
 import assocmem as am
+from assocmem import testing
 from assocmem.energies import DENSE_KINDS
 
 
-def _patterns(seed, n, d):
-  return jnp.asarray(np.random.default_rng(seed).choice([-1.0, 1.0], size=(n, d)), jnp.float32)
-
-
-def _flip(y, n_flips, seed=0):
-  idx = np.random.default_rng(seed).choice(y.shape[-1], size=n_flips, replace=False)
-  return y.at[idx].multiply(-1.0)
+_patterns = testing.binary_patterns   # (seed, n, d) -> (n, d) ±1 in float32
+_flip = testing.flip_bits             # (y, n_flips, seed) -> y with n_flips units negated
 
 
 def test_sign_maps_zero_to_plus_one():
@@ -36,11 +32,10 @@ def test_mhn_stored_patterns_are_fixed_points_float32(beta):
   """At large β each stored pattern is a fixed point of the update, in float32, without NaN."""
   patterns = _patterns(0, 6, 32)
   assert patterns.dtype == jnp.float32
-  updated = jax.vmap(lambda y: am.mhn_update(y, patterns, beta))(patterns)
-  assert bool(jnp.all(jnp.isfinite(updated)))
-  np.testing.assert_allclose(updated, patterns, atol=1e-5)
-  retrieved = jax.vmap(lambda y: am.mhn_retrieve(y, patterns, beta, n_steps=20))(patterns)
-  np.testing.assert_allclose(retrieved, patterns, atol=1e-5)
+  update = lambda p, ys: jax.vmap(lambda y: am.mhn_update(y, p, beta))(ys)  # noqa: E731
+  testing.assert_fixed_points(update, patterns, patterns, atol=1e-5)   # (a NaN is no fixed point)
+  memory = am.ModernHopfield(beta=beta, n_steps=20)
+  testing.assert_fixed_points(memory, memory.store(None, patterns), patterns, atol=1e-5)
 
 
 def test_mhn_beta_1e4_no_nan_from_cue_and_energy_finite():
@@ -94,17 +89,18 @@ def test_classical_orthogonal_patterns_are_fixed_points(mode):
   patterns = jnp.asarray(hadamard(16)[1:4], jnp.float32)
   w = am.hebbian_weights(patterns)
   np.testing.assert_allclose(jax.vmap(lambda y: w @ y)(patterns), (16 - 3) * patterns)
-  np.testing.assert_array_equal(jax.vmap(lambda y: am.classical_step(y, w, mode))(patterns), patterns)
-  keys = jax.random.split(jax.random.PRNGKey(0), 3)
-  out = jax.vmap(lambda y, k: am.classical_retrieve(y, w, 3, mode, key=k))(patterns, keys)
-  np.testing.assert_array_equal(out, patterns)
+  testing.assert_fixed_points(lambda w, ys: jax.vmap(lambda y: am.classical_step(y, w, mode))(ys), w, patterns,
+                              atol=0)
+  memory = am.ClassicalHopfield(n_steps=3, update=mode)
+  testing.assert_fixed_points(memory, memory.store(None, patterns), patterns, key=jax.random.PRNGKey(0), atol=0)
 
 
 def test_classical_random_few_patterns_fixed_and_retrieved():
   """Few random patterns in d = 128 (load 0.023): fixed points, and 10 flipped bits are repaired."""
   patterns = _patterns(5, 3, 128)
   w = am.hebbian_weights(patterns)
-  np.testing.assert_array_equal(jax.vmap(lambda y: am.classical_step(y, w, "sync"))(patterns), patterns)
+  testing.assert_fixed_points(lambda w, ys: jax.vmap(lambda y: am.classical_step(y, w, "sync"))(ys), w, patterns,
+                              atol=0)
   cues = jnp.stack([_flip(y, 10, seed=n) for n, y in enumerate(patterns)])
   keys = jax.random.split(jax.random.PRNGKey(1), 3)
   sync = jax.vmap(lambda c: am.classical_retrieve(c, w, 5, "sync"))(cues)
@@ -137,8 +133,8 @@ def test_dense_stored_patterns_are_fixed_points(kind):
   """More patterns than a classical net holds in d = 16 (~2): dense memories keep them all."""
   patterns = _patterns(7, 12 if kind == "exp" else 6, 16)
   for mode in ("sync", "async"):
-    out = jax.vmap(lambda y: am.dense_step(y, patterns, kind, 3, mode))(patterns)
-    np.testing.assert_array_equal(out, patterns)
+    step = lambda p, ys: jax.vmap(lambda y: am.dense_step(y, p, kind, 3, mode))(ys)  # noqa: E731
+    testing.assert_fixed_points(step, patterns, patterns, atol=0)
 
 
 @pytest.mark.parametrize("kind", DENSE_KINDS)
@@ -161,9 +157,9 @@ class HopfieldJitTest(chex.TestCase):
     patterns = _patterns(9, 5, 16)
     x = am.denoising_cue(jax.random.PRNGKey(1), patterns[0], 0.6)
     f = self.variant(functools.partial(am.mhn_retrieve, n_steps=20))
-    chex.assert_trees_all_close(f(x, patterns, 5.0), am.mhn_retrieve(x, patterns, 5.0, 20), atol=1e-5)
+    testing.assert_trees_allclose(f(x, patterns, 5.0), am.mhn_retrieve(x, patterns, 5.0, 20), atol=1e-5)
     g = self.variant(functools.partial(am.mhn_retrieve, n_steps=50, tol=1e-6))
-    chex.assert_trees_all_close(g(x, patterns, 5.0), am.mhn_retrieve(x, patterns, 5.0, 50, 1e-6), atol=1e-5)
+    testing.assert_trees_allclose(g(x, patterns, 5.0), am.mhn_retrieve(x, patterns, 5.0, 50, 1e-6), atol=1e-5)
 
   @chex.variants(with_jit=True, without_jit=True)
   def test_classical_and_dense_retrieve(self):
@@ -172,10 +168,10 @@ class HopfieldJitTest(chex.TestCase):
     x = _flip(patterns[1], 4)
     k = jax.random.PRNGKey(2)
     c = self.variant(functools.partial(am.classical_retrieve, n_steps=3, mode="async"))
-    chex.assert_trees_all_equal(c(x, w, key=k), am.classical_retrieve(x, w, 3, "async", k))
+    testing.assert_trees_allclose(c(x, w, key=k), am.classical_retrieve(x, w, 3, "async", k), rtol=0, atol=0)
     dr = self.variant(functools.partial(am.dense_retrieve, kind="exp", n_steps=2, mode="async"))
-    chex.assert_trees_all_equal(dr(x, patterns, key=k),
-                                am.dense_retrieve(x, patterns, "exp", 3, 2, "async", k))
+    testing.assert_trees_allclose(dr(x, patterns, key=k),
+                                  am.dense_retrieve(x, patterns, "exp", 3, 2, "async", k), rtol=0, atol=0)
 
 
 def test_mhn_retrieve_nested_vmap_equals_loop():
@@ -183,9 +179,8 @@ def test_mhn_retrieve_nested_vmap_equals_loop():
   xs = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (3, 4, 8)), jnp.float32)
   f = jax.jit(lambda x: am.mhn_retrieve(x, patterns, 3.0, n_steps=5))
   batched = jax.vmap(jax.vmap(f))(xs)
-  assert batched.shape == (3, 4, 8)
-  loop = np.stack([np.stack([f(xs[i, j]) for j in range(4)]) for i in range(3)])
-  np.testing.assert_allclose(batched, loop, rtol=1e-5, atol=1e-6)
+  loop = jnp.stack([jnp.stack([f(xs[i, j]) for j in range(4)]) for i in range(3)])
+  testing.assert_trees_allclose(batched, loop, rtol=1e-5, atol=1e-6)   # shape (3, 4, 8) and dtype too
 
 
 def test_dense_and_classical_nested_vmap_equal_loop():
@@ -196,5 +191,5 @@ def test_dense_and_classical_nested_vmap_equal_loop():
   fc = jax.jit(lambda x: am.classical_retrieve(x, w, 2, "sync"))
   for f in (fd, fc):
     batched = jax.vmap(jax.vmap(f))(xs)
-    loop = np.stack([np.stack([f(xs[i, j]) for j in range(4)]) for i in range(3)])
-    np.testing.assert_array_equal(batched, loop)
+    loop = jnp.stack([jnp.stack([f(xs[i, j]) for j in range(4)]) for i in range(3)])
+    testing.assert_trees_allclose(batched, loop, rtol=0, atol=0)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import assocmem as am
+from assocmem import testing
 
 D = 5
 P = jnp.asarray(np.random.default_rng(0).choice([-1.0, 1.0], size=(3, D)), jnp.float32)
@@ -181,15 +182,27 @@ def test_values_under_jit_pass_unless_checked():
     am.checked(lambda t: am.ode_sample(SCORE, BANK, VP, X, t, 0.5, n_steps=2))(0.1)
 
 
-def test_good_input_does_not_raise():
-  """The validators accept the edge of each valid range (no false alarms)."""
-  am.mhn_retrieve(X, P, beta=1e-6, n_steps=1)
-  am.denoising_cue(KEY, X, 1e-6)
-  am.completion_cue(KEY, X, 0.0)
-  am.completion_cue(KEY, X, 1.0)
-  am.ode_sample(SCORE, BANK, VP, X, 0.0011, 0.001, n_steps=1)
-  am.mhn_retrieve(jnp.arange(D), jnp.ones((1, D), jnp.int32), n_steps=1)   # integer inputs are cast
-  am.ExactDiffusion(cue_theta=0.999, replay_theta=1e-6)
+def test_good_input_at_the_edge_of_each_range_is_accepted_and_computed_right():
+  """The validators accept the edge of each valid range (no false alarms), and the results there are
+  the limits the equations give."""
+  # β → 0: the softmax is uniform, one update gives the mean pattern (seed 000 Eq. 3)
+  testing.assert_trees_allclose(am.mhn_retrieve(X, P, beta=1e-6, n_steps=1), P.mean(0), rtol=0, atol=1e-5)
+  # θ → 0: the denoising cue is the noise ε itself (seed 002 §7)
+  eps = jax.random.normal(KEY, X.shape, X.dtype)
+  testing.assert_trees_allclose(am.denoising_cue(KEY, X, 1e-6), eps, rtol=0, atol=1e-5)
+  # p = 0 keeps every unit, p = 1 zeroes every unit
+  testing.assert_trees_allclose(am.completion_cue(KEY, X, 0.0), X, rtol=0, atol=0)
+  testing.assert_trees_allclose(am.completion_cue(KEY, X, 1.0), jnp.zeros_like(X), rtol=0, atol=0)
+  # one Euler step of length 1e-4 just above t_end (seed 002 Eq. 28)
+  step = X + (0.001 - 0.0011) * am.ode_drift(SCORE, BANK, VP, X, jnp.float32(0.0011))
+  testing.assert_trees_allclose(am.ode_sample(SCORE, BANK, VP, X, 0.0011, 0.001, n_steps=1), step,
+                                rtol=1e-5, atol=1e-6)
+  # integer inputs are cast to float; one stored pattern is retrieved from anywhere
+  out = am.mhn_retrieve(jnp.arange(D), jnp.ones((1, D), jnp.int32), n_steps=1)
+  assert jnp.issubdtype(out.dtype, jnp.floating)
+  testing.assert_trees_allclose(out, jnp.ones(D, out.dtype), rtol=0, atol=1e-6)
+  memory = am.ExactDiffusion(cue_theta=0.999, replay_theta=1e-6)
+  assert (memory.cue_theta, memory.replay_theta) == (0.999, 1e-6)
 
 
 # ---------------------------------------------------------------- gaps these tests found (now fixed)
