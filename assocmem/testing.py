@@ -361,8 +361,9 @@ def assert_memory_protocol(memory: Any, key: Array, data: Array, *, cues: Array 
   capacity = getattr(memory, "capacity", None)
   if callable(capacity):
     got = capacity(state)
-    if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got < 1:
-      raise AssertionError(f"{name}.capacity(state) must be a positive int, got {got!r}")
+    if got is not None and (isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got < n):
+      raise AssertionError(f"{name}.capacity(state) must be None (no slot limit) or an int >= the {n} "
+                           f"stored items, got {got!r}")
 
   # shapes
   out = _check_batch(memory.recall(state, cues, k_recall), b, d, f"{name}.recall of ({b}, {d}) cues")
