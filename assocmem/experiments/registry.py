@@ -10,6 +10,8 @@ them. A user's own experiment registers the same way:
 from __future__ import annotations
 
 from assocmem.experiments.base import Experiment
+from assocmem.experiments.bootstrapping import EXPERIMENT as _BOOTSTRAPPING
+from assocmem.experiments.reconstructive import EXPERIMENT as _RECONSTRUCTIVE
 from assocmem.registry import Registry
 
 REGISTRY: Registry[Experiment] = Registry("experiment")
@@ -33,7 +35,10 @@ def experiments() -> tuple[Experiment, ...]:
 
 
 # Built-in experiments, in run and report order (one line each).
-_BUILTIN: tuple[Experiment, ...] = ()
+_BUILTIN: tuple[Experiment, ...] = (
+    _RECONSTRUCTIVE,
+    _BOOTSTRAPPING,
+)
 
 for _experiment in _BUILTIN:
   register(_experiment)
