@@ -216,3 +216,45 @@ def test_bad_call():
     rc.reconstructive_score_fn(sde)((CORES, MAP), jnp.zeros(3), 0.5)
   with pytest.raises(ValueError, match="x must have shape"):
     rc.reconstructive_score_fn(sde)(state, jnp.zeros(2), 0.5)
+
+
+# ----------------------------------------------------------------------------- the experiment
+
+def test_experiment_tiny_run(tmp_path):
+  from assocmem.experiments import registry
+  from assocmem.experiments.reconstructive import EXPERIMENT
+  assert registry.get("reconstructive") is EXPERIMENT
+  cfg = EXPERIMENT.config("quick", n_cues=40, n_steps=30, n_reference=400, dim=3, core_dim=1, n_memories=2,
+                          n_phi=2, n_replays=20, semantic_weights=(0.0,))
+  out = str(tmp_path / "reconstructive")
+  summary = EXPERIMENT.run(cfg, out)
+  import csv
+  with open(os.path.join(out, "recall.csv")) as f:
+    rows = list(csv.DictReader(f))
+  assert [(r["setting"], int(r["memory"])) for r in rows] == [("demo", 0), ("demo", 1), ("demo", 2),
+                                                              ("random", 0), ("random", 1)]
+  for r in rows:
+    assert 0.0 <= float(r["core_recovery"]) <= 1.0 and 0.0 <= float(r["expected_recovery"]) <= 1.0
+  # with w_φ = 0 and θ = 0.9 cues, the demo's cores are recovered about as often as the posterior says
+  demo = [r for r in summary["rows"] if r["setting"] == "demo"]
+  assert np.mean([r["core_recovery"] for r in demo]) > 0.7
+  assert abs(np.mean([r["core_recovery"] - r["expected_recovery"] for r in demo])) < 0.15
+  assert os.path.exists(os.path.join(out, "reconstructive.png"))
+  assert "| demo | 0 | 2 | 1 | 0 |" in EXPERIMENT.report_section(out, str(tmp_path))
+  assert "Not run" in EXPERIMENT.report_section(str(tmp_path / "missing"), str(tmp_path))
+
+
+@pytest.mark.parametrize("overrides, match", [
+    (dict(core_dim=8, dim=8), "core_dim"),
+    (dict(cue_theta=1.0), "cue_theta"),
+    (dict(semantic_weights=(1.0,)), "semantic_weights"),
+    (dict(semantic_weights=()), "semantic_weights"),
+    (dict(n_cues=0), "n_cues"),
+    (dict(dim=1, core_dim=1), "dim"),
+    (dict(t_end=10.0), "t_end"),
+    (dict(bogus=3), "unknown"),
+])
+def test_experiment_bad_settings(overrides, match):
+  from assocmem.experiments.reconstructive import config
+  with pytest.raises(ValueError, match=match):
+    config.get_preset("quick", **overrides)
