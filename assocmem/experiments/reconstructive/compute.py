@@ -59,17 +59,30 @@ def _recall_fn(gamma: float, t0: float, t_end: float, n_steps: int):
                                                             grid="geometric"), in_axes=(None, 0, 0)))
 
 
+@functools.lru_cache(maxsize=8)
+def _samples_fn(n_samples: int):
+  """jit of `n_samples` exact samples of component n of a state (n and the state traced)."""
+  return jax.jit(lambda state, n, key: jax.vmap(lambda k: rc.sample_component(k, state, n))(
+      jax.random.split(key, n_samples)))
+
+
+@functools.lru_cache(maxsize=8)
+def _posterior_fn(gamma: float):
+  sde = VPSDE(gamma)
+  return jax.jit(lambda state, xs, t: jax.vmap(lambda x: rc.reconstructive_posterior(x, t, state, sde))(xs))
+
+
 def recall_memory(cfg: ReconstructiveConfig, state: rc.ReconstructiveState, n: int, key: jax.Array) -> dict:
   """Recalls `n_cues` cues of memory n; returns recalls, expected recovery and the exact reference."""
   sde = VPSDE(cfg.gamma)
   t0 = float(sde.t_start(cfg.cue_theta))
   k_y, k_noise, k_em, k_ref, k_ref_noise = jax.random.split(key, 5)
-  ys = jax.vmap(lambda k: rc.sample_component(k, state, n))(jax.random.split(k_y, cfg.n_cues))
+  ys = _samples_fn(cfg.n_cues)(state, n, k_y)
   th = cfg.cue_theta
   cues = th * ys + np.sqrt(1.0 - th * th) * jax.random.normal(k_noise, ys.shape)
   recalls = _recall_fn(cfg.gamma, t0, cfg.t_end, cfg.n_steps)(state, jax.random.split(k_em, cfg.n_cues), cues)
-  post = jax.vmap(lambda x: rc.reconstructive_posterior(x, t0, state, sde))(cues)
-  ref = jax.vmap(lambda k: rc.sample_component(k, state, n))(jax.random.split(k_ref, cfg.n_reference))
+  post = _posterior_fn(cfg.gamma)(state, cues, t0)
+  ref = _samples_fn(cfg.n_reference)(state, n, k_ref)
   ref = sde.theta(cfg.t_end) * ref + jnp.sqrt(sde.variance(cfg.t_end)) * jax.random.normal(k_ref_noise, ref.shape)
   return {"cues": np.asarray(cues), "recalls": np.asarray(recalls), "expected": float(jnp.mean(post[:, n])),
           "reference": np.asarray(ref)}

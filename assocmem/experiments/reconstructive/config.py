@@ -45,7 +45,7 @@ class ReconstructiveConfig:
   gamma: float = 0.8
   semantic_weights: tuple[float, ...] = (0.0, 0.1)
   cue_theta: float = 0.9
-  n_cues: int = 400
+  n_cues: int = 300
   n_steps: int = 150
   t_end: float = 1e-3
   core_tol: float = 0.15
@@ -54,7 +54,7 @@ class ReconstructiveConfig:
   core_dim: int = 3
   n_memories: int = 3
   n_phi: int = 4
-  n_replays: int = 1000
+  n_replays: int = 600
 
   def __post_init__(self):
     if not _is_int(self.seed) or self.seed < 0:
