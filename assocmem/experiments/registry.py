@@ -9,8 +9,9 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
-from assocmem.experiments import (capacity, collapse, consolidation, figure2b, landscapes, learned_capacity,
-                                   memorisation, probabilistic_recall, table1, trajectories)
+from assocmem.experiments import (bootstrapping, capacity, collapse, consolidation, figure2b, landscapes,
+                                   learned_capacity, memorisation, probabilistic_recall, reconstructive, table1,
+                                   trajectories)
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -45,6 +46,8 @@ _BUILTIN: tuple[Experiment, ...] = (
     memorisation.EXPERIMENT,
     probabilistic_recall.EXPERIMENT,
     collapse.EXPERIMENT,
+    reconstructive.EXPERIMENT,
+    bootstrapping.EXPERIMENT,
     consolidation.EXPERIMENT,
 )
 
