@@ -4,7 +4,7 @@ The public API is re-exported here; see docs/api.md for the map from each seed
 equation to its function.
 """
 
-from assocmem import extended, mixture, testing
+from assocmem import extended, mixture, quadrature, semantic, special, testing
 from assocmem.bank import PatternBank, empty_bank, make_bank, write, write_many
 from assocmem.energies import (classical_energy, dense_energy, diffusion_energy, hebbian_weights,
                                mhn_energy, ve_energy, vp_energy)

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from assocmem import extended, samplers, scores, testing
+from assocmem import extended, quadrature, samplers, scores, semantic, special, testing
 from assocmem.sde import VESDE, VPSDE
 
 SDE = VPSDE(gamma=0.8)
@@ -122,7 +122,7 @@ def test_erfcx_has_no_spurious_zeros(dtype, band):
   """Our erfcx has none of the spurious zeros of jax.scipy.special.erfcx (jax-ml/jax#38607)."""
   import scipy.special  # pylint: disable=import-outside-toplevel
   z = np.concatenate([np.linspace(0.0, 40.0, 4001), np.linspace(*band, 101)])
-  got = np.asarray(jax.jit(extended._erfcx)(jnp.asarray(z, dtype)))  # pylint: disable=protected-access
+  got = np.asarray(jax.jit(special.erfcx)(jnp.asarray(z, dtype)))  # pylint: disable=protected-access
   rtol = 1e-6 if dtype == jnp.float32 else 1e-13
   np.testing.assert_allclose(got, scipy.special.erfcx(z), rtol=rtol)
 
@@ -134,8 +134,8 @@ def _compare_with_point_sampling(log_density, score, origins, edges, memories, n
   """Closed form vs a midpoint-rule cloud of n_per_edge^k points per memory (rel. error tol)."""
   pts, logw = _point_cloud(origins, edges, n_per_edge)
   xs, ts = XS[:6], TS[2:4]  # moderate states; times whose kernel is much wider than the spacing
-  ref_lp, ref_s = _evaluate(extended.weighted_points_log_density,
-                            extended.weighted_points_score, False, xs, ts, pts, logw)
+  ref_lp, ref_s = _evaluate(quadrature.weighted_points_log_density,
+                            quadrature.weighted_points_score, False, xs, ts, pts, logw)
   # Same shapes as the autograd tests, so their compilation is reused.
   lp, s, _ = _evaluate(log_density, score, True, XS, TS, *memories)
   lp, s = lp[2:4, :6], s[2:4, :6]
@@ -202,19 +202,19 @@ def _log_phi(s):
 
 
 def _semantic_lp(x, t, sde):
-  return extended.semantic_log_density(x, t, _helix, sde, 48)
+  return semantic.semantic_log_density(x, t, _helix, sde, 48)
 
 
 def _semantic_score(x, t, sde):
-  return extended.semantic_score(x, t, _helix, sde, 48)
+  return semantic.semantic_score(x, t, _helix, sde, 48)
 
 
 def _semantic_lp_phi(x, t, sde):
-  return extended.semantic_log_density(x, t, _helix, sde, 48, log_density_s=_log_phi)
+  return semantic.semantic_log_density(x, t, _helix, sde, 48, log_density_s=_log_phi)
 
 
 def _semantic_score_phi(x, t, sde):
-  return extended.semantic_score(x, t, _helix, sde, 48, log_density_s=_log_phi)
+  return semantic.semantic_score(x, t, _helix, sde, 48, log_density_s=_log_phi)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["arc length", "log_density_s"])
@@ -225,22 +225,22 @@ def test_semantic_score_equals_grad_of_log_density(weighted):
   lp, closed, _ = _evaluate(*fns, True, XS, TS)
   assert np.all(np.isfinite(lp))
   # The explicit-state score function gives the same numbers (state traced, not baked in).
-  state = extended.semantic_state(_helix, 48, _log_phi if weighted else None)
-  score_fn = jax.jit(jax.vmap(jax.vmap(extended.semantic_score_fn(SDE), (None, 0, None)),
+  state = semantic.semantic_state(_helix, 48, _log_phi if weighted else None)
+  score_fn = jax.jit(jax.vmap(jax.vmap(semantic.semantic_score_fn(SDE), (None, 0, None)),
                               (None, None, 0)))
   testing.assert_trees_allclose(score_fn(state, XS, TS), closed, rtol=1e-12, atol=ATOL[:, None, None])
 
 
 def test_semantic_state_weights():
   """Arc-length weights are the segment lengths; log_density_s weights are φ at the midpoints."""
-  a, b, log_w = extended.semantic_state(_helix, 10)
+  a, b, log_w = semantic.semantic_state(_helix, 10)
   s = np.linspace(0.0, 1.0, 11)
   pts = np.asarray(jax.vmap(_helix)(jnp.asarray(s)))
   np.testing.assert_allclose(a, pts[:-1], rtol=1e-15)
   np.testing.assert_allclose(b, pts[1:], rtol=1e-15)
   lengths = np.linalg.norm(pts[1:] - pts[:-1], axis=-1)
   np.testing.assert_allclose(np.exp(log_w), lengths / lengths.sum(), rtol=1e-12)
-  _, _, log_w = extended.semantic_state(_helix, 10, _log_phi)
+  _, _, log_w = semantic.semantic_state(_helix, 10, _log_phi)
   phi = np.exp(-0.5 * ((0.5 * (s[1:] + s[:-1]) - 0.3) / 0.2) ** 2)
   np.testing.assert_allclose(np.exp(log_w), phi / phi.sum(), rtol=1e-12)
 
@@ -249,14 +249,14 @@ def test_circle_polyline_converges_to_bessel_closed_form():
   """(b) The polyline density and score converge to the exact circle density as O(K^-2)."""
   center, radius, t = jnp.array([0.3, -0.2]), 1.5, 0.05
   xs = jnp.array([[1.8, -0.2], [0.0, 0.0], [2.5, 1.0], [-0.9, 0.7]])
-  exact = jax.value_and_grad(lambda x: extended.circle_log_density(x, t, center, radius, SDE))
+  exact = jax.value_and_grad(lambda x: semantic.circle_log_density(x, t, center, radius, SDE))
   lp_ref, s_ref = _jv(exact)(xs)  # exact score = autograd of the Bessel form
-  curve = extended.circle(center, radius)
-  lp_fn, score_fn = extended.semantic_log_density_fn(SDE), extended.semantic_score_fn(SDE)
+  curve = semantic.circle(center, radius)
+  lp_fn, score_fn = semantic.semantic_log_density_fn(SDE), semantic.semantic_score_fn(SDE)
   both = jax.jit(jax.vmap(lambda state, x: (lp_fn(state, x, t), score_fn(state, x, t)), (None, 0)))
   lp_errors, s_errors = [], []
   for k in (64, 128, 256):
-    lp, s = both(extended.semantic_state(curve, k), xs)
+    lp, s = both(semantic.semantic_state(curve, k), xs)
     lp_errors.append(float(jnp.max(jnp.abs(lp - lp_ref))))
     s_errors.append(float(jnp.max(jnp.abs(s - s_ref))))
   for errors in (lp_errors, s_errors):  # second order: each doubling of K gains ~4x
@@ -264,7 +264,7 @@ def test_circle_polyline_converges_to_bessel_closed_form():
     assert all(3.5 < r < 4.5 for r in ratios), (errors, ratios)
   assert lp_errors[-1] < 3e-3 and s_errors[-1] < 3e-3, (lp_errors, s_errors)
   # The convenience form (curve in, polyline built per call) agrees.
-  lp_direct = _jv(lambda x: extended.semantic_log_density(x, t, curve, SDE, 256))(xs)
+  lp_direct = _jv(lambda x: semantic.semantic_log_density(x, t, curve, SDE, 256))(xs)
   np.testing.assert_allclose(lp_direct, lp, rtol=1e-13)
 
 
@@ -277,36 +277,36 @@ def test_points_on_the_curve_are_fixed_points_at_small_t():
   """
   t = 1e-4
   std = float(np.sqrt(SDE.variance(t)))
-  curve = extended.circle(jnp.zeros(2), 1.0)
-  nodes, _ = extended.gauss_legendre(64)
+  curve = semantic.circle(jnp.zeros(2), 1.0)
+  nodes, _ = quadrature.gauss_legendre(64)
   s = nodes[:-1] + (nodes[1:] - nodes[:-1]) / 3.0
   angle = 2.0 * np.pi * s
   on_curve = jnp.asarray(np.stack([np.cos(angle), np.sin(angle)], -1))
   tangent = np.stack([-np.sin(angle), np.cos(angle)], -1)
-  score_fn = jax.jit(jax.vmap(extended.semantic_score_fn(SDE), (None, 0, None)))
-  poly = np.asarray(score_fn(extended.semantic_state(curve), on_curve, t))
+  score_fn = jax.jit(jax.vmap(semantic.semantic_score_fn(SDE), (None, 0, None)))
+  poly = np.asarray(score_fn(semantic.semantic_state(curve), on_curve, t))
   tangential = np.abs(np.sum(poly * tangent, -1)) * std
   assert tangential.max() < 1e-3, tangential.max()
   # Where the nodes are further apart than a few kernel widths (away from the ends of [0, 1]),
   # the quadrature version has a large tangential pull: the nodes are its attractors.
-  quad = np.asarray(_jv(lambda x: extended.semantic_score_quadrature(x, t, curve, SDE, 64))(on_curve))
+  quad = np.asarray(_jv(lambda x: quadrature.semantic_score_quadrature(x, t, curve, SDE, 64))(on_curve))
   quad_tangential = np.abs(np.sum(quad * tangent, -1)) * std
   wide = 2.0 * np.pi * np.diff(nodes) > 5.0 * std
   assert wide.sum() >= 30 and quad_tangential[wide].min() > 0.5, quad_tangential
   # A state one kernel width off the curve is pulled back at the natural rate ~1/√v_t.
   off = on_curve * (1.0 + std)
-  pull = np.asarray(score_fn(extended.semantic_state(curve), off, t))
+  pull = np.asarray(score_fn(semantic.semantic_state(curve), off, t))
   np.testing.assert_allclose(np.sum(pull * np.asarray(on_curve), -1) * std, -1.0, atol=0.05)
 
 
 def test_ode_sampler_lands_on_the_curve_anywhere():
   """Reverse ODE with the explicit-state score: one compiled sampler, two circles (the state)."""
-  score_fn = extended.semantic_score_fn(SDE)
+  score_fn = semantic.semantic_score_fn(SDE)
   sample = jax.jit(jax.vmap(lambda state, x: samplers.ode_sample(score_fn, state, SDE, x, 3.0,
                                                                   n_steps=2000), (None, 0)))
   xs = jax.random.normal(jax.random.PRNGKey(1), (8, 2))
   for radius in (1.0, 1.5):
-    finals = sample(extended.semantic_state(extended.circle(jnp.zeros(2), radius)), xs)
+    finals = sample(semantic.semantic_state(semantic.circle(jnp.zeros(2), radius)), xs)
     np.testing.assert_allclose(jnp.linalg.norm(finals, axis=-1), radius, atol=0.1)
   assert sample._cache_size() == 1  # pylint: disable=protected-access
 
@@ -317,14 +317,14 @@ def test_arc_length_weights_make_the_density_parametrisation_free():
 
   def warped(s):
     u = s + 0.12 * jnp.sin(2 * jnp.pi * s)  # monotone reparametrisation of [0, 1]
-    return extended.circle(center, radius)(u)
+    return semantic.circle(center, radius)(u)
 
   xs = jnp.array([[1.0, 0.1], [-0.5, 0.6], [0.2, -1.4]])
-  exact = _jv(lambda x: extended.circle_log_density(x, t, center, radius, SDE))(xs)
-  lp = _jv(lambda x: extended.semantic_log_density(x, t, warped, SDE, 1024))(xs)
+  exact = _jv(lambda x: semantic.circle_log_density(x, t, center, radius, SDE))(xs)
+  lp = _jv(lambda x: semantic.semantic_log_density(x, t, warped, SDE, 1024))(xs)
   np.testing.assert_allclose(lp, exact, atol=1e-4)
   # Weights given as a density in s instead follow the parameter, not arc length.
-  lp_s = _jv(lambda x: extended.semantic_log_density(
+  lp_s = _jv(lambda x: semantic.semantic_log_density(
       x, t, warped, SDE, 1024, log_density_s=lambda s: 0.0 * s))(xs)
   assert float(jnp.max(jnp.abs(lp_s - exact))) > 1e-2
 
@@ -335,9 +335,9 @@ def test_user_density_in_s_converges():
     return jnp.stack([4 * s - 2, 0.8 * jnp.sin(3 * jnp.pi * s)])
 
   x, t = jnp.array([0.1, 0.4]), 0.1
-  ref = extended.semantic_log_density_quadrature(x, t, curve, SDE, 64, n_panels=16,
+  ref = quadrature.semantic_log_density_quadrature(x, t, curve, SDE, 64, n_panels=16,
                                                  log_density_s=_log_phi)
-  errs = [abs(float(jax.jit(lambda x: extended.semantic_log_density(
+  errs = [abs(float(jax.jit(lambda x: semantic.semantic_log_density(
       x, t, curve, SDE, k, log_density_s=_log_phi))(x) - ref)) for k in (64, 128, 256)]
   assert all(3.0 < e0 / e1 < 5.0 for e0, e1 in zip(errs, errs[1:])), errs
   assert errs[-1] < 1e-3, errs
@@ -349,13 +349,13 @@ def test_user_density_in_s_converges():
 def test_circle_quadrature_converges_to_bessel_closed_form():
   center, radius, t = jnp.array([0.3, -0.2]), 1.5, 0.05
   xs = jnp.array([[1.8, -0.2], [0.0, 0.0], [2.5, 1.0], [-0.9, 0.7]])
-  exact = jax.value_and_grad(lambda x: extended.circle_log_density(x, t, center, radius, SDE))
+  exact = jax.value_and_grad(lambda x: semantic.circle_log_density(x, t, center, radius, SDE))
   lp_ref, s_ref = _jv(exact)(xs)  # exact score = autograd of the Bessel form
-  curve = extended.circle(center, radius)
+  curve = semantic.circle(center, radius)
   lp_errors, s_errors = [], []
   for n in (16, 32, 64, 96):
-    lp, s = _jv(lambda x: (extended.semantic_log_density_quadrature(x, t, curve, SDE, n_nodes=n),
-                           extended.semantic_score_quadrature(x, t, curve, SDE, n_nodes=n)))(xs)
+    lp, s = _jv(lambda x: (quadrature.semantic_log_density_quadrature(x, t, curve, SDE, n_nodes=n),
+                           quadrature.semantic_score_quadrature(x, t, curve, SDE, n_nodes=n)))(xs)
     lp_errors.append(float(jnp.max(jnp.abs(lp - lp_ref))))
     s_errors.append(float(jnp.max(jnp.abs(s - s_ref))))
   for errors in (lp_errors, s_errors):  # spectral convergence
@@ -397,27 +397,27 @@ def test_bad_inputs_raise():
     extended.box_score(x, 0.1, jnp.zeros((2, 2, 3)), jnp.ones((2, 1, 3)), SDE)
   with pytest.raises(ValueError, match=r"^t "):
     extended.segment_log_density(x, -1.0, a, b, SDE)
-  circle = extended.circle(jnp.zeros(2), 1.0)
+  circle = semantic.circle(jnp.zeros(2), 1.0)
   with pytest.raises(ValueError, match=r"^n_segments "):
-    extended.semantic_state(circle, n_segments=0)
+    semantic.semantic_state(circle, n_segments=0)
   with pytest.raises(ValueError, match=r"^n_nodes "):
-    extended.semantic_score_quadrature(jnp.zeros(2), 0.1, circle, SDE, n_nodes=0)
+    quadrature.semantic_score_quadrature(jnp.zeros(2), 0.1, circle, SDE, n_nodes=0)
   with pytest.raises(ValueError, match=r"^curve "):
-    extended.semantic_state(lambda s: s)
+    semantic.semantic_state(lambda s: s)
   with pytest.raises(ValueError, match=r"^curve "):
-    extended.semantic_state(lambda s: jnp.stack([s, 0.0 * s]) / 0.0)   # NaN points
+    semantic.semantic_state(lambda s: jnp.stack([s, 0.0 * s]) / 0.0)   # NaN points
   with pytest.raises(ValueError, match=r"^log_density_s "):
-    extended.semantic_state(circle, 8, log_density_s=lambda s: -jnp.inf * jnp.ones_like(s))
-  state = extended.semantic_state(circle, 8)
+    semantic.semantic_state(circle, 8, log_density_s=lambda s: -jnp.inf * jnp.ones_like(s))
+  state = semantic.semantic_state(circle, 8)
   with pytest.raises(ValueError, match=r"^x "):
-    extended.semantic_score_fn(SDE)(state, x, 0.1)
+    semantic.semantic_score_fn(SDE)(state, x, 0.1)
   with pytest.raises(ValueError, match=r"^state "):
-    extended.semantic_score_fn(SDE)(state[:2] + (state[2][:3],), jnp.zeros(2), 0.1)
+    semantic.semantic_score_fn(SDE)(state[:2] + (state[2][:3],), jnp.zeros(2), 0.1)
   with pytest.raises(ValueError, match=r"^x "):
     jax.jit(lambda x: extended.segment_score_fn(SDE)((a, b), x, 0.1))(jnp.zeros(4))
   with pytest.raises(ValueError, match=r"^log_weights "):
-    extended.weighted_points_score(jnp.zeros(2), 0.1, jnp.ones((5, 2)), jnp.zeros(4), SDE)
+    quadrature.weighted_points_score(jnp.zeros(2), 0.1, jnp.ones((5, 2)), jnp.zeros(4), SDE)
   with pytest.raises(ValueError, match=r"^x "):
-    extended.semantic_log_density(x, 0.1, extended.circle(jnp.zeros(2), 1.0), SDE)
+    semantic.semantic_log_density(x, 0.1, semantic.circle(jnp.zeros(2), 1.0), SDE)
   with pytest.raises(ValueError, match=r"^radius "):
-    extended.circle(jnp.zeros(2), -1.0)
+    semantic.circle(jnp.zeros(2), -1.0)

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from assocmem import _checks, extended, files
+from assocmem import _checks, extended, files, semantic
 from assocmem.experiments.landscapes import report
 from assocmem.experiments.landscapes.config import (PANEL_MEMORY_TYPES, PANEL_TITLES, PANELS, POINTS, SEGMENTS,
                                                     LandscapeConfig, semantic_curve)
@@ -74,9 +74,9 @@ def panel_functions(panel: str, cfg: LandscapeConfig) -> tuple[FieldFn, FieldFn,
             {"a": np.asarray(a), "b": np.asarray(b)})
   # A polyline of closed-form segments (Eq. 23 machinery), so that the whole curve, not a set of
   # quadrature nodes, is the attractor as t → 0.
-  state = extended.semantic_state(semantic_curve, cfg.n_segments)
+  state = semantic.semantic_state(semantic_curve, cfg.n_segments)
   curve = np.asarray(jax.vmap(semantic_curve)(jnp.linspace(0.0, 1.0, 400)))
-  log_p, score = extended.semantic_log_density_fn(sde), extended.semantic_score_fn(sde)
+  log_p, score = semantic.semantic_log_density_fn(sde), semantic.semantic_score_fn(sde)
   return (lambda x: log_p(state, x, t), lambda x: score(state, x, t), {"curve": curve})
 
 
