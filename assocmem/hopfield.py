@@ -17,7 +17,7 @@ from assocmem.energies import DENSE_KINDS, _dense_f
 
 Array = jax.Array
 
-MODES = ("sync", "async")
+SCHEDULES = ("sync", "async")
 
 
 def sign(x: Array) -> Array:
@@ -25,14 +25,14 @@ def sign(x: Array) -> Array:
   return jnp.where(x >= 0, 1.0, -1.0).astype(x.dtype)
 
 
-def _scan_updates(step, x: Array, n_steps: int, mode: str, key: Array | None):
+def _scan_updates(step, x: Array, n_steps: int, schedule: str, key: Array | None):
   """Runs `step(state, order)` n_steps times in a lax.scan; returns (final, (n_steps, d) states).
 
   For "async" with a key, each sweep gets a fresh random unit order; otherwise
   `order` is None (the step's default order 0..d−1).
   """
   d = x.shape[0]
-  random_order = mode == "async" and key is not None
+  random_order = schedule == "async" and key is not None
   keys = jax.random.split(key, n_steps) if key is not None else jnp.zeros((n_steps, 2), jnp.uint32)
 
   def body(state, k):
@@ -59,7 +59,7 @@ def _check_order(order: Array | None) -> None:
     raise ValueError(f"order must be a 1-d array of unit indices, got shape {tuple(jnp.shape(order))}")
 
 
-def classical_step(x: Array, weights: Array, mode: str = "sync", order: Array | None = None) -> Array:
+def classical_step(x: Array, weights: Array, schedule: str = "sync", order: Array | None = None) -> Array:
   """One classical Hopfield update x ← sign(W x) (seed 002, Eq. 1).
 
   "sync" updates every unit at once; "async" updates units one at a time in
@@ -69,15 +69,15 @@ def classical_step(x: Array, weights: Array, mode: str = "sync", order: Array | 
   Args:
     x: (d,) state.
     weights: (d, d) couplings (see `energies.hebbian_weights`).
-    mode: "sync" or "async".
+    schedule: "sync" or "async".
     order: (k,) unit indices for "async" (a permutation of 0..d−1 for a full sweep).
   Returns:
     (d,) new state in {−1, +1}.
   """
-  _checks.check_choice("mode", mode, MODES)
+  _checks.check_choice("schedule", schedule, SCHEDULES)
   _check_weights_against(x, weights)
   _check_order(order)
-  if mode == "sync":
+  if schedule == "sync":
     return sign(weights @ x)
   d = x.shape[0]
   if order is None:
@@ -90,7 +90,7 @@ def classical_step(x: Array, weights: Array, mode: str = "sync", order: Array | 
   return out
 
 
-def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, mode: str = "sync",
+def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, schedule: str = "sync",
                        key: Array | None = None, return_trajectory: bool = False):
   """Runs `n_steps` classical updates (sweeps for "async") from x (seed 002, Eqs. 1–3).
 
@@ -98,7 +98,7 @@ def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, mode: str = 
     x: (d,) initial state (continuous cues allowed).
     weights: (d, d) couplings.
     n_steps: number of synchronous updates or asynchronous sweeps.
-    mode: "sync" or "async".
+    schedule: "sync" or "async".
     key: PRNG key; for "async", a fresh random unit order is drawn each sweep.
     return_trajectory: also return the (n_steps + 1, d) states.
   Returns:
@@ -108,8 +108,8 @@ def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, mode: str = 
   _checks.check_ndim("weights", weights, 2, "(dim, dim)")
   x = _checks.check_state("x", x, weights.shape[0])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
-  _checks.check_choice("mode", mode, MODES)
-  final, traj = _scan_updates(lambda s, o: classical_step(s, weights, mode, o), x, n_steps, mode, key)
+  _checks.check_choice("schedule", schedule, SCHEDULES)
+  final, traj = _scan_updates(lambda s, o: classical_step(s, weights, schedule, o), x, n_steps, schedule, key)
   if return_trajectory:
     return final, jnp.concatenate([x[None], traj], axis=0)
   return final
@@ -177,7 +177,7 @@ def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int =
   return _poly_gains(z_plus, z_minus, kind, degree)
 
 
-def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mode: str = "async",
+def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, schedule: str = "async",
                order: Array | None = None) -> Array:
   """One dense-associative-memory update: each unit takes the sign of lower energy.
 
@@ -192,16 +192,16 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mo
     patterns: (N, d).
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree (polynomial kinds).
-    mode: "sync" or "async".
+    schedule: "sync" or "async".
     order: (k,) unit indices for "async" (default 0..d−1).
   Returns:
     (d,) new state in {−1, +1}.
   """
   _checks.check_choice("kind", kind, DENSE_KINDS)
-  _checks.check_choice("mode", mode, MODES)
+  _checks.check_choice("schedule", schedule, SCHEDULES)
   _check_dense_against(x, patterns)
   _check_order(order)
-  if mode == "sync":
+  if schedule == "sync":
     return jnp.where(dense_flip_gains(x, patterns, kind, degree) <= 0, 1.0, -1.0).astype(x.dtype)
   if order is None:
     order = jnp.arange(x.shape[0])
@@ -221,7 +221,7 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, mo
 
 
 def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, n_steps: int = 5,
-                   mode: str = "async", key: Array | None = None) -> Array:
+                   schedule: str = "async", key: Array | None = None) -> Array:
   """`n_steps` dense-memory updates from the binarised state sign(x) (seed 002 Eq. 4; seed 000 Eq. 2).
 
   Args:
@@ -230,7 +230,7 @@ def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree.
     n_steps: updates (sweeps for "async").
-    mode: "sync" or "async".
+    schedule: "sync" or "async".
     key: optional PRNG key for random asynchronous orders.
   """
   _checks.check_choice("kind", kind, DENSE_KINDS)
@@ -238,9 +238,9 @@ def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3
   patterns = _checks.check_patterns("patterns", patterns)
   x = _checks.check_state("x", x, patterns.shape[1])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
-  _checks.check_choice("mode", mode, MODES)
-  final, _ = _scan_updates(lambda s, o: dense_step(s, patterns, kind, degree, mode, o), sign(x),
-                           n_steps, mode, key)
+  _checks.check_choice("schedule", schedule, SCHEDULES)
+  final, _ = _scan_updates(lambda s, o: dense_step(s, patterns, kind, degree, schedule, o), sign(x),
+                           n_steps, schedule, key)
   return final
 
 

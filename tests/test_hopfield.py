@@ -91,7 +91,7 @@ def test_classical_orthogonal_patterns_are_fixed_points(mode):
   np.testing.assert_allclose(jax.vmap(lambda y: w @ y)(patterns), (16 - 3) * patterns)
   testing.assert_fixed_points(lambda w, ys: jax.vmap(lambda y: am.classical_step(y, w, mode))(ys), w, patterns,
                               atol=0)
-  memory = am.ClassicalHopfield(n_steps=3, update=mode)
+  memory = am.ClassicalHopfield(n_steps=3, schedule=mode)
   testing.assert_fixed_points(memory, memory.store(None, patterns), patterns, key=jax.random.PRNGKey(0), atol=0)
 
 
@@ -143,7 +143,7 @@ def test_dense_retrieve_repairs_flipped_bits(kind):
   # continuous cues: dense_retrieve starts from sign(x)
   cues = jnp.stack([_flip(patterns[n], 3, seed=n) * 0.5 for n in range(6)])
   keys = jax.random.split(jax.random.PRNGKey(0), 6)
-  out = jax.vmap(lambda c, k: am.dense_retrieve(c, patterns, kind, 3, n_steps=3, mode="async", key=k))(
+  out = jax.vmap(lambda c, k: am.dense_retrieve(c, patterns, kind, 3, n_steps=3, schedule="async", key=k))(
       cues, keys)
   np.testing.assert_array_equal(out, patterns)
 
@@ -167,9 +167,9 @@ class HopfieldJitTest(chex.TestCase):
     w = am.hebbian_weights(patterns)
     x = _flip(patterns[1], 4)
     k = jax.random.PRNGKey(2)
-    c = self.variant(functools.partial(am.classical_retrieve, n_steps=3, mode="async"))
+    c = self.variant(functools.partial(am.classical_retrieve, n_steps=3, schedule="async"))
     testing.assert_trees_allclose(c(x, w, key=k), am.classical_retrieve(x, w, 3, "async", k), rtol=0, atol=0)
-    dr = self.variant(functools.partial(am.dense_retrieve, kind="exp", n_steps=2, mode="async"))
+    dr = self.variant(functools.partial(am.dense_retrieve, kind="exp", n_steps=2, schedule="async"))
     testing.assert_trees_allclose(dr(x, patterns, key=k),
                                   am.dense_retrieve(x, patterns, "exp", 3, 2, "async", k), rtol=0, atol=0)
 
@@ -187,7 +187,7 @@ def test_dense_and_classical_nested_vmap_equal_loop():
   patterns = _patterns(12, 4, 8)
   w = am.hebbian_weights(patterns)
   xs = jnp.asarray(np.random.default_rng(1).choice([-1.0, 1.0], (3, 4, 8)), jnp.float32)
-  fd = jax.jit(lambda x: am.dense_retrieve(x, patterns, "poly", 3, n_steps=2, mode="async"))
+  fd = jax.jit(lambda x: am.dense_retrieve(x, patterns, "poly", 3, n_steps=2, schedule="async"))
   fc = jax.jit(lambda x: am.classical_retrieve(x, w, 2, "sync"))
   for f in (fd, fc):
     batched = jax.vmap(jax.vmap(f))(xs)

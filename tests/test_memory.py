@@ -23,7 +23,7 @@ MEMORIES = {
     "mhn": am.ModernHopfield(beta=5.0, n_steps=30),
     "diffusion_ode": am.ExactDiffusion(cue_theta=0.8, n_steps=100),
     "diffusion_sde": am.ExactDiffusion(cue_theta=0.8, n_steps=100, sampler="sde"),
-    "classical": am.ClassicalHopfield(n_steps=5, update="async"),
+    "classical": am.ClassicalHopfield(n_steps=5, schedule="async"),
 }
 
 
@@ -134,7 +134,7 @@ def test_linear_grid_from_the_prior_does_not_resolve_small_t():
 
 
 def test_classical_replays_are_fixed_points():
-  mem = am.ClassicalHopfield(n_steps=6, update="async")
+  mem = am.ClassicalHopfield(n_steps=6, schedule="async")
   patterns = jnp.asarray(np.random.default_rng(2).choice([-1.0, 1.0], size=(2, 16)), jnp.float32)
   w = mem.store(None, patterns)
   replays = mem.replay(w, jax.random.PRNGKey(7), 8)

@@ -121,7 +121,7 @@ def _cases():
   out = []
   for name, mem in (("modern", ModernHopfield(beta=4.0, n_steps=5, replay_steps=5, slots=6)),
                     ("modern_tol", ModernHopfield(beta=4.0, n_steps=20, tol=0.0)),
-                    ("classical", ClassicalHopfield(update="async")),
+                    ("classical", ClassicalHopfield(schedule="async")),
                     ("exact_ode", ExactDiffusion(n_steps=20, replay_steps=20, slots=6)),
                     ("exact_sde", ExactDiffusion(n_steps=20, replay_steps=20, sampler="sde"))):
     out.append((name, mem, mem.store(None, x), cues, jax.random.PRNGKey(2)))

@@ -337,7 +337,7 @@ def _tiny_learned():
 BUILTIN = {
     # name: (memory factory, data, stochastic recall, jit/vmap)
     # the key draws the asynchronous update order; cued with stored patterns the order does not matter
-    "classical_hopfield": (lambda: am.ClassicalHopfield(n_steps=3, update="async"), None, None, True),
+    "classical_hopfield": (lambda: am.ClassicalHopfield(n_steps=3, schedule="async"), None, None, True),
     "modern_hopfield": (lambda: am.ModernHopfield(beta=5.0, n_steps=10, replay_steps=5), None, False, True),
     "exact_diffusion_ode": (lambda: am.ExactDiffusion(n_steps=5, replay_steps=5), None, False, True),
     "exact_diffusion_sde": (lambda: am.ExactDiffusion(n_steps=5, replay_steps=5, sampler="sde"), None, True,

@@ -90,14 +90,14 @@ CASES = {
     "empty diffusion store": (lambda: am.ExactDiffusion().store(None, EMPTY), "data"),
     "zero dim patterns": (lambda: am.mhn_retrieve(jnp.ones(0), jnp.zeros((3, 0))), "patterns"),
     # unknown names
-    "classical mode": (lambda: am.classical_retrieve(X, W, mode="bogus"), "mode"),
-    "classical_step mode": (lambda: am.classical_step(X, W, mode="bogus"), "mode"),
+    "classical schedule": (lambda: am.classical_retrieve(X, W, schedule="bogus"), "schedule"),
+    "classical_step schedule": (lambda: am.classical_step(X, W, schedule="bogus"), "schedule"),
     "dense kind": (lambda: am.dense_energy(X, P, kind="bogus"), "kind"),
     "dense_step kind": (lambda: am.dense_step(X, P, kind="bogus"), "kind"),
-    "dense_step mode": (lambda: am.dense_step(X, P, mode="bogus"), "mode"),
+    "dense_step schedule": (lambda: am.dense_step(X, P, schedule="bogus"), "schedule"),
     "dense_retrieve kind": (lambda: am.dense_retrieve(X, P, kind="bogus"), "kind"),
     "sampler": (lambda: am.ExactDiffusion(sampler="bogus"), "sampler"),
-    "ClassicalHopfield update": (lambda: am.ClassicalHopfield(update="bogus"), "update"),
+    "ClassicalHopfield schedule": (lambda: am.ClassicalHopfield(schedule="bogus"), "schedule"),
     "exact_score sde": (lambda: am.exact_score("vp"), "sde"),
     "diffusion_energy sde": (lambda: am.diffusion_energy(X, 0.5, P, "vp"), "sde"),
     "degree": (lambda: am.dense_energy(X, P, kind="poly", degree=1), "degree"),
@@ -159,8 +159,8 @@ def test_shape_errors_raise_inside_jit(case):
 def test_static_settings_raise_inside_jit():
   with pytest.raises(ValueError, match="n_steps"):
     jax.jit(lambda x: am.mhn_retrieve(x, P, n_steps=0))(X)
-  with pytest.raises(ValueError, match="mode"):
-    jax.jit(lambda x: am.classical_retrieve(x, W, mode="bogus"))(X)
+  with pytest.raises(ValueError, match="schedule"):
+    jax.jit(lambda x: am.classical_retrieve(x, W, schedule="bogus"))(X)
   with pytest.raises(ValueError, match="kind"):
     jax.jit(lambda x: am.dense_energy(x, P, kind="bogus"))(X)
   with pytest.raises(ValueError, match="n_steps"):

@@ -154,12 +154,12 @@ class ModernHopfield:
 class ClassicalHopfield:
   """Classical Hopfield memory with Hebbian weights (seed 002, Eqs. 1–3); state = (d, d) weights."""
   n_steps: int = flax.struct.field(pytree_node=False, default=10)
-  update: str = flax.struct.field(pytree_node=False, default="sync")
+  schedule: str = flax.struct.field(pytree_node=False, default="sync")
   zero_diagonal: bool = flax.struct.field(pytree_node=False, default=True)
 
   def __post_init__(self):
     _checks.check_int("n_steps", self.n_steps)
-    _checks.check_choice("update", self.update, hopfield.MODES)
+    _checks.check_choice("schedule", self.schedule, hopfield.SCHEDULES)
 
   def dim(self, state: Array) -> int:
     """d, from the (d, d) weights."""
@@ -177,14 +177,14 @@ class ClassicalHopfield:
 
   def recall(self, state: Array, cues: Array, key: Array | None = None, *,
              batch_size: int | None = None) -> Array:
-    """(B, d) recalls, `batch_size` at a time; `key` draws random asynchronous orders (update="async")."""
+    """(B, d) recalls, `batch_size` at a time; `key` draws random asynchronous orders (schedule="async")."""
     batch_size = batching.check_batch_size(batch_size)
     cues = _check_data("cues", cues, state.shape[0])
     keys = jax.random.split(key, cues.shape[0]) if key is not None else None
     if keys is None:
-      fn = jax.vmap(lambda c: hopfield.classical_retrieve(c, state, self.n_steps, self.update))
+      fn = jax.vmap(lambda c: hopfield.classical_retrieve(c, state, self.n_steps, self.schedule))
       return batching.map_chunked(fn, (cues,), batch_size)
-    fn = jax.vmap(lambda c, k: hopfield.classical_retrieve(c, state, self.n_steps, self.update, k))
+    fn = jax.vmap(lambda c, k: hopfield.classical_retrieve(c, state, self.n_steps, self.schedule, k))
     return batching.map_chunked(fn, (cues, keys), batch_size)
 
   def replay(self, state: Array, key: Array, n: int, *, batch_size: int | None = None) -> Array:

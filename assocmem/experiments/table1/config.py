@@ -17,7 +17,7 @@ TASKS = ("denoising", "completion")
 CUE_MODES = ("all", "one")
 AGGREGATES = ("per_repeat", "pooled")
 CLASSIC_STARTS = ("cue", "sign")
-CLASSIC_MODES = hopfield.MODES
+CLASSIC_MODES = hopfield.SCHEDULES
 PRECISIONS = ("float64", "float32")
 MODELS = ("diffusion", "classic", "true")
 
