@@ -17,7 +17,7 @@ from assocmem.metrics import binarize, hamming_error, pearson
 from assocmem.mixture import Dense, Sharded, Streaming
 from assocmem.patterns import completion_cue, denoising_cue, random_binary_patterns, uniform_noise
 from assocmem.samplers import em_sample, forward_sample, ode_drift, ode_sample, sde_drift, time_grid
-from assocmem.scores import denoiser, exact_score, log_density, posterior, score
+from assocmem.scores import denoiser, exact_score_fn, log_density, posterior, score
 from assocmem.sde import SDE, VESDE, VPSDE
 
 __version__ = "0.2.0"

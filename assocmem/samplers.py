@@ -1,7 +1,7 @@
 """Fixed-step Euler (probability-flow ODE) and Euler–Maruyama (reverse SDE) samplers.
 
 Both take ANY explicit-state score function `score_fn(state, x, t) -> (d,)` of one state —
-exact (`exact_score(sde)`, state = a `PatternBank`), learned (state = network parameters),
+exact (`exact_score_fn(sde)`, state = a `PatternBank`), learned (state = network parameters),
 extended, or your own — together with its `state`, and any SDE of the `assocmem.sde` protocol.
 The state is an ordinary argument, so it is traced, never baked into the compiled program:
 a second state of the same shapes reuses the executable, `jax.grad` flows into it, and

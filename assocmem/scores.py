@@ -6,7 +6,7 @@ App. A, Eqs. A3–A4). Everything goes through the one mixture primitive of
 `assocmem.mixture`, in the centred form that is stable in float32 for continuous data, and in
 any of its modes (dense, streaming, sharded).
 
-Score functions follow the explicit-state convention `score_fn(state, x, t)`: `exact_score(sde)`
+Score functions follow the explicit-state convention `score_fn(state, x, t)`: `exact_score_fn(sde)`
 returns one whose state is a `PatternBank`, so a jitted sampler takes the bank as an argument
 (no constant folding, no recompilation for a new bank of the same shape, gradients w.r.t. it).
 """
@@ -107,7 +107,7 @@ def score(x: Array, t: Array, patterns: Array | PatternBank, sde,
   return bank_score(bank, x, t, sde, mode)
 
 
-def exact_score(sde, mode: mixture.Mode = mixture.DENSE) -> ScoreFn:
+def exact_score_fn(sde, mode: mixture.Mode = mixture.DENSE) -> ScoreFn:
   """The exact score as an explicit-state score function `score_fn(bank, x, t)` (seed 002, App. A).
 
   The state is a `PatternBank` (`assocmem.make_bank(patterns)`); pass it to the samplers
@@ -119,7 +119,7 @@ def exact_score(sde, mode: mixture.Mode = mixture.DENSE) -> ScoreFn:
 
   def score_fn(bank: PatternBank, x: Array, t: Array) -> Array:
     if not isinstance(bank, PatternBank):
-      raise ValueError(f"the state of exact_score must be a PatternBank (assocmem.make_bank), "
+      raise ValueError(f"the state of exact_score_fn must be a PatternBank (assocmem.make_bank), "
                        f"got {type(bank).__name__}")
     _checks.check_vector_against("x", x, bank.dim, "the bank")
     return bank_score(bank, x, t, sde, mode)

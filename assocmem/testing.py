@@ -164,7 +164,7 @@ def assert_score_matches_log_density(score_fn: Callable[[Any, Array, Array], Arr
 
   Args:
     score_fn: `score_fn(state, x (d,), t) -> (d,)`, the explicit-state convention of
-      `assocmem.exact_score(sde)`.
+      `assocmem.exact_score_fn(sde)`.
     log_density_fn: `log_density_fn(state, x (d,), t) -> ()`, e.g.
       `lambda bank, x, t: assocmem.log_density(x, t, bank, sde)`.
     state: the state both functions take (a PatternBank, a tuple of arrays, parameters, ...).

@@ -108,7 +108,7 @@ def _ode_case() -> Case:
   cues = jax.random.normal(jax.random.PRNGKey(1), (b, d), jnp.float32)
   sde = assocmem.VPSDE(0.8)
   t_start = float(sde.t_start(0.68))
-  score_fn = assocmem.exact_score(sde)
+  score_fn = assocmem.exact_score_fn(sde)
   bank = assocmem.make_bank(patterns)
   sample = jax.jit(jax.vmap(lambda x: assocmem.ode_sample(score_fn, bank, sde, x, t_start, n_steps=steps)))
   pats_np, cues_np = np.asarray(patterns)[None], np.asarray(cues)[None]

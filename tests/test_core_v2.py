@@ -30,7 +30,7 @@ def _bank(seed, n, d, dtype=jnp.float32, scale=1.0, offset=0.0):
 
 def test_lowered_sampler_does_not_grow_with_the_bank():
   """The bank is an argument, not a constant: the lowered module's size is independent of N."""
-  fn = am.exact_score(VP)
+  fn = am.exact_score_fn(VP)
   sample = jax.jit(lambda bank, x: am.ode_sample(fn, bank, VP, x, 0.5, n_steps=10))
   sizes = []
   for n in (100, 20_000):
@@ -42,7 +42,7 @@ def test_lowered_sampler_does_not_grow_with_the_bank():
 
 def test_second_bank_of_the_same_shape_reuses_the_executable():
   traces = []
-  fn = am.exact_score(VP)
+  fn = am.exact_score_fn(VP)
 
   @jax.jit
   def sample(bank, x):
@@ -60,7 +60,7 @@ def test_grad_of_sampler_output_wrt_the_bank_matches_finite_differences(x64):
   patterns = jnp.asarray(rng.standard_normal((4, 3)))
   x0 = jnp.asarray(rng.standard_normal(3))
   w = jnp.asarray(rng.standard_normal(3))
-  fn = am.exact_score(VP)
+  fn = am.exact_score_fn(VP)
 
   def loss(p):
     return w @ am.ode_sample(fn, am.make_bank(p), VP, x0, 1.0, 0.05, n_steps=20)
@@ -78,7 +78,7 @@ def test_vmap_over_a_stack_of_banks_equals_a_loop():
   stack = jnp.asarray(np.random.default_rng(4).choice([-1.0, 1.0], size=(3, 5, 8)), jnp.float32)
   banks = jax.vmap(am.make_bank)(stack)
   assert banks.centered.shape == (3, 5, 8)
-  fn = am.exact_score(VP)
+  fn = am.exact_score_fn(VP)
   x = jnp.linspace(-1, 1, 8)
   run = lambda b: am.ode_sample(fn, b, VP, x, 0.8, n_steps=30)  # noqa: E731
   batched = jax.jit(jax.vmap(run))(banks)
@@ -151,7 +151,7 @@ def test_write_many_and_write_fill_slots():
     (lambda: am.write(am.empty_bank(2, 3), 2, jnp.ones(3)), "index"),
     (lambda: am.write(am.empty_bank(2, 3), 0, jnp.ones(4)), "pattern"),
     (lambda: am.write_many(am.empty_bank(2, 3), 0, jnp.ones((3, 3))), "patterns"),
-    (lambda: am.exact_score(VP)(jnp.ones((3, 2)), jnp.ones(2), 0.5), "PatternBank"),
+    (lambda: am.exact_score_fn(VP)(jnp.ones((3, 2)), jnp.ones(2), 0.5), "PatternBank"),
     (lambda: mixture.Streaming(chunk_size=0), "chunk_size"),
     (lambda: am.score(jnp.ones(2), 0.5, jnp.ones((3, 2)), VP, mode="dense"), "mode"),
 ])
@@ -364,7 +364,7 @@ def test_user_defined_schedule_works_with_every_score_and_sampler(x64):
   sims = jax.vmap(lambda k: am.forward_sample(k, sde, p[0], 0.5, 400))(jax.random.split(jax.random.PRNGKey(0), 4000))
   np.testing.assert_allclose(float(sims.var(0).mean()), float(sde.variance(0.5)), rtol=0.05)
   # recall and generation with both samplers, unedited
-  fn = am.exact_score(sde)
+  fn = am.exact_score_fn(sde)
   cue = float(sde.theta(0.3)) * p[1] + 0.1 * jnp.asarray(rng.standard_normal(6))
   np.testing.assert_array_equal(am.binarize(am.ode_sample(fn, bank, sde, cue, 0.3)), p[1])
   out = am.em_sample(jax.random.PRNGKey(1), fn, bank, sde, sde.prior_sampling(jax.random.PRNGKey(2), (6,)),
@@ -376,8 +376,8 @@ def test_user_defined_schedule_works_with_every_score_and_sampler(x64):
     (lambda: am.VPSDE("0.8"), "gamma"), (lambda: am.VPSDE(jnp.array(-1.0)), "gamma"),
     (lambda: am.VPSDE(0.0), "gamma"), (lambda: am.VESDE(jnp.array(jnp.nan)), "sigma"),
     (lambda: am.VESDE(jnp.ones(2)), "sigma"),
-    (lambda: am.ode_sample(am.exact_score(VP), am.make_bank(jnp.ones((2, 3))), "vp", jnp.ones(3), 0.5), "sde"),
-    (lambda: am.em_sample(None, am.exact_score(VP), am.make_bank(jnp.ones((2, 3))), VP, jnp.ones(3), 0.5), "key"),
+    (lambda: am.ode_sample(am.exact_score_fn(VP), am.make_bank(jnp.ones((2, 3))), "vp", jnp.ones(3), 0.5), "sde"),
+    (lambda: am.em_sample(None, am.exact_score_fn(VP), am.make_bank(jnp.ones((2, 3))), VP, jnp.ones(3), 0.5), "key"),
     (lambda: am.ode_sample(lambda s, x, t: x[:2], None, VP, jnp.ones(3), 0.5), "score_fn"),
 ])
 def test_sde_and_sampler_arguments_are_validated(make, name):
@@ -408,7 +408,7 @@ def test_time_grids(kind):
 
 
 def test_explicit_ts_equals_named_grid():
-  fn, bank = am.exact_score(VP), _bank(14, 5, 4)
+  fn, bank = am.exact_score_fn(VP), _bank(14, 5, 4)
   x = jnp.ones(4)
   a = am.ode_sample(fn, bank, VP, x, 2.0, 1e-3, 40, grid="geometric")
   b = am.ode_sample(fn, bank, VP, x, ts=am.time_grid(2.0, 1e-3, 40, "geometric"))
@@ -420,7 +420,7 @@ def test_explicit_ts_equals_named_grid():
 # ---------------------------------------------------------------- checked mode
 
 def test_checked_mode_catches_bad_values_under_jit_and_vmap():
-  fn, bank = am.exact_score(VP), _bank(15, 5, 4)
+  fn, bank = am.exact_score_fn(VP), _bank(15, 5, 4)
   x = jnp.ones(4)
   plain = jax.jit(lambda t: fn(bank, x, t))
   assert bool(jnp.any(jnp.isnan(plain(0.0)))) or bool(jnp.any(jnp.isinf(plain(0.0))))   # silent without the mode

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from assocmem import ExactDiffusion, LearningMemory, denoising_cue, exact_score, make_bank
+from assocmem import ExactDiffusion, LearningMemory, denoising_cue, exact_score_fn, make_bank
 from assocmem.memories.learned import LearnedDiffusion
 from assocmem.train.score import ScoreTrainConfig, TrainState
 
@@ -39,7 +39,7 @@ def _cues(key, patterns, theta, repeats):
 def test_learned_score_approaches_the_exact_score_near_the_patterns(trained):
   mem, patterns, state = trained
   sde = mem.sde
-  exact, learned = exact_score(sde), mem.score_fn
+  exact, learned = exact_score_fn(sde), mem.score_fn
   bank = make_bank(patterns)
   untrained = mem.model(D).init_params(jax.random.PRNGKey(1))
   for theta in (0.7, 0.8, 0.9):

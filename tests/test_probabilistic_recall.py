@@ -74,7 +74,7 @@ def test_exact_sde_samples_the_posterior_and_the_ode_does_not(key):
   sde = assocmem.VPSDE(cfg.gamma)
   w = np.asarray(pr.posterior_weights(problem["patterns"], problem["cues"], problem["t_starts"], sde), np.float64)
   bank = assocmem.make_bank(problem["patterns"])
-  score = assocmem.exact_score(sde)
+  score = assocmem.exact_score_fn(sde)
   labels = pr.sde_endpoint_labels(jax.random.PRNGKey(1), score, bank, sde, problem["patterns"], problem["cues"],
                                   jnp.asarray(problem["t_starts"]), n_traj=cfg.n_trajectories, n_steps=cfg.n_steps,
                                   t_end=cfg.t_end, grid=cfg.grid)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from assocmem import VPSDE, ode_sample
-from assocmem.nn.score_mlp import ScoreMLP, ThetaDense, learned_score, model_from_params
+from assocmem.nn.score_mlp import ScoreMLP, ThetaDense, learned_score_fn, model_from_params
 from assocmem.train import score as ts
 from assocmem.train.checkpoint import Checkpointer
 
@@ -68,12 +68,12 @@ def test_learned_score_formula_and_samplers():
   params = SMALL.init_params(jax.random.PRNGKey(0))
   x, t = jax.random.normal(jax.random.PRNGKey(1), (6,)), jnp.float32(0.5)
   want = -SMALL.predict_noise(params, x, sde.theta(t)) / jnp.sqrt(1.0 - sde.theta(t) ** 2)
-  for fn in (learned_score(sde), learned_score(sde, SMALL)):
+  for fn in (learned_score_fn(sde), learned_score_fn(sde, SMALL)):
     np.testing.assert_allclose(fn(params, x, t), want, rtol=1e-5)
   assert model_from_params(params) == SMALL
   # an ensemble of parameter pytrees samples under one vmap of the unchanged core sampler
   stack = jax.vmap(SMALL.init_params)(jax.random.split(jax.random.PRNGKey(2), 3))
-  out = jax.vmap(lambda p: ode_sample(learned_score(sde), p, sde, x, 0.9, n_steps=20))(stack)
+  out = jax.vmap(lambda p: ode_sample(learned_score_fn(sde), p, sde, x, 0.9, n_steps=20))(stack)
   assert out.shape == (3, 6) and bool(jnp.all(jnp.isfinite(out)))
 
 

@@ -33,7 +33,7 @@ def test_score_is_gradient_of_log_density(x64, sde):
   # the validated functions of (x, t, patterns) and the explicit-state score of a bank
   testing.assert_score_matches_log_density(lambda p, x, t: am.score(x, t, p, sde), log_p, patterns, xs, ts,
                                            rtol=1e-9, atol=1e-9)
-  testing.assert_score_matches_log_density(am.exact_score(sde), log_p, am.make_bank(patterns), xs, ts,
+  testing.assert_score_matches_log_density(am.exact_score_fn(sde), log_p, am.make_bank(patterns), xs, ts,
                                            rtol=1e-9, atol=1e-9)
   # the eager (validated) path agrees with the traced one
   testing.assert_trees_allclose(am.score(xs[0], 0.3, patterns, sde),
@@ -79,7 +79,7 @@ def test_score_stable_in_float32_at_small_t_and_far_states():
   """No NaN/inf for t = 1e-5 or ‖x‖ = 1e3 in float32 (max-subtracted softmax)."""
   patterns = am.random_binary_patterns(jax.random.PRNGKey(0), 5, 16)
   sde = am.VPSDE(0.8)
-  f = functools.partial(am.exact_score(sde), am.make_bank(patterns))
+  f = functools.partial(am.exact_score_fn(sde), am.make_bank(patterns))
   for x, t in [(patterns[0] * 0.9, 1e-5), (1e3 * jnp.ones(16), 0.5), (jnp.zeros(16), 1e-5)]:
     assert bool(jnp.all(jnp.isfinite(f(x, jnp.float32(t)))))
   g = jax.grad(lambda x: jnp.sum(f(x, 0.3)))(patterns[1])
@@ -103,9 +103,9 @@ class ScoreJitTest(chex.TestCase):
     x = jnp.linspace(-1.0, 1.0, D)
     for sde in (am.VPSDE(0.8), am.VESDE(1.0)):
       fn = self.variant(lambda x, t: (am.score(x, t, patterns, sde), am.log_density(x, t, patterns, sde),
-                                      am.exact_score(sde)(am.make_bank(patterns), x, t)))
+                                      am.exact_score_fn(sde)(am.make_bank(patterns), x, t)))
       ref = (am.score(x, 0.3, patterns, sde), am.log_density(x, 0.3, patterns, sde),
-             am.exact_score(sde)(am.make_bank(patterns), x, 0.3))
+             am.exact_score_fn(sde)(am.make_bank(patterns), x, 0.3))
       testing.assert_trees_allclose(fn(x, 0.3), ref, rtol=1e-5, atol=1e-6)
 
 
@@ -114,7 +114,7 @@ def test_score_nested_vmap_over_batch_and_time_equals_loop():
   sde = am.VPSDE(0.8)
   xs = jax.random.normal(jax.random.PRNGKey(4), (3, 4, D))
   ts = jnp.linspace(0.1, 1.0, 4)
-  f = jax.jit(functools.partial(am.exact_score(sde), am.make_bank(patterns)))
+  f = jax.jit(functools.partial(am.exact_score_fn(sde), am.make_bank(patterns)))
   batched = jax.vmap(jax.vmap(f, (0, 0)), (0, None))(xs, ts)
   loop = jnp.stack([jnp.stack([f(xs[i, j], ts[j]) for j in range(4)]) for i in range(3)])
   testing.assert_trees_allclose(batched, loop, rtol=1e-5, atol=1e-5)   # shapes (3, 4, D) and dtypes too

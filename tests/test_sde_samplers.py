@@ -77,7 +77,7 @@ def test_ode_returns_corrupted_pattern():
   """A θ = 0.8 cue, integrated with the paper's settings (300 steps to t = 1e-3), returns its pattern."""
   sde = am.VPSDE(GAMMA)
   patterns = am.random_binary_patterns(jax.random.PRNGKey(0), 3, 16)
-  f, fb = am.exact_score(sde), am.make_bank(patterns)
+  f, fb = am.exact_score_fn(sde), am.make_bank(patterns)
   cues = jax.vmap(lambda k, y: am.denoising_cue(k, y, 0.8))(jax.random.split(jax.random.PRNGKey(1), 3), patterns)
   out = jax.vmap(lambda c: am.ode_sample(f, fb, sde, c, sde.t_start(0.8)))(cues)
   np.testing.assert_array_equal(am.binarize(out), patterns)
@@ -88,7 +88,7 @@ def test_ode_from_scaled_pattern_follows_it():
   """Starting on θ_s y at small s, the flow stays on θ_t y and ends at ≈ y (pattern is a fixed point)."""
   sde = am.VPSDE(GAMMA)
   patterns = am.random_binary_patterns(jax.random.PRNGKey(2), 4, 16)
-  f, fb = am.exact_score(sde), am.make_bank(patterns)
+  f, fb = am.exact_score_fn(sde), am.make_bank(patterns)
   ts = am.time_grid(0.05, 1e-3, 50)
   final, traj = am.ode_sample(f, fb, sde, sde.theta(0.05) * patterns[1], 0.05, 1e-3, 50, return_trajectory=True)
   assert traj.shape == (51, 16)
@@ -115,7 +115,7 @@ def test_ode_euler_first_order_against_closed_form(x64):
   x0 = jnp.array([0.3, -0.9, 0.2, 1.1, -0.1, 0.5])
   s, t = float(sde.t_start(0.68)), 0.1
   exact = _single_pattern_exact(sde, y[0], x0, s, t)
-  f, fb = am.exact_score(sde), am.make_bank(y)
+  f, fb = am.exact_score_fn(sde), am.make_bank(y)
   testing.assert_convergence_order(lambda n: am.ode_sample(f, fb, sde, x0, s, t, n), exact, STEPS, 1.0,
                                    tolerance=0.2, max_order=1.2, max_error=5e-3,
                                    error_fn=lambda a, b: float(jnp.linalg.norm(a - b)))
@@ -132,7 +132,7 @@ def test_em_weak_order_one_on_a_single_gaussian(x64):
   sde = am.VPSDE(GAMMA)
   d, n_paths, s, t = 16, 16_384, 2.0, 0.5
   y = jnp.asarray(np.resize([1.0, -1.0], d))
-  f, fb = am.exact_score(sde), am.make_bank(y[None])
+  f, fb = am.exact_score_fn(sde), am.make_bank(y[None])
   k0, k1 = jax.random.split(jax.random.PRNGKey(20))
   x0 = sde.theta(s) * y + jnp.sqrt(sde.variance(s)) * jax.random.normal(k0, (n_paths, d))
   keys = jax.random.split(k1, n_paths)
@@ -153,7 +153,7 @@ def test_ode_transports_single_gaussian_marginal():
   y = jnp.array([[1.0, -1.0, 1.0, -1.0]])
   s, t, n = 1.0, 0.2, 2000
   x0 = sde.theta(s) * y[0] + jnp.sqrt(sde.variance(s)) * jax.random.normal(jax.random.PRNGKey(5), (n, 4))
-  f, fb = am.exact_score(sde), am.make_bank(y)
+  f, fb = am.exact_score_fn(sde), am.make_bank(y)
   xt = jax.vmap(lambda x: am.ode_sample(f, fb, sde, x, s, t, 200))(x0)
   # the flow is affine here, so compare to the pushed-forward sample statistics exactly (no sampling error)
   ratio = float(jnp.sqrt(sde.variance(t) / sde.variance(s)))
@@ -172,7 +172,7 @@ def test_em_reverse_sde_matches_single_gaussian_marginal():
   y = jnp.array([[1.0, -1.0, 1.0, -1.0]])
   s, t, n = 1.0, 0.2, 4000
   x0 = sde.theta(s) * y[0] + jnp.sqrt(sde.variance(s)) * jax.random.normal(jax.random.PRNGKey(6), (n, 4))
-  f, fb = am.exact_score(sde), am.make_bank(y)
+  f, fb = am.exact_score_fn(sde), am.make_bank(y)
   keys = jax.random.split(jax.random.PRNGKey(7), n)
   xt = jax.vmap(lambda k, x: am.em_sample(k, f, fb, sde, x, s, t, 200))(keys, x0)
   v = float(sde.variance(t))
@@ -186,7 +186,7 @@ def test_em_reverse_sde_matches_single_gaussian_marginal():
 def test_em_returns_corrupted_pattern_and_is_deterministic_given_key():
   sde = am.VPSDE(GAMMA)
   patterns = am.random_binary_patterns(jax.random.PRNGKey(8), 3, 16)
-  f, fb = am.exact_score(sde), am.make_bank(patterns)
+  f, fb = am.exact_score_fn(sde), am.make_bank(patterns)
   keys = jax.random.split(jax.random.PRNGKey(9), 3)
   cues = jax.vmap(lambda k, y: am.denoising_cue(k, y, 0.9))(keys, patterns)
   run = jax.vmap(lambda k, c: am.em_sample(k, f, fb, sde, c, sde.t_start(0.9)))
@@ -204,7 +204,7 @@ class SamplersJitTest(chex.TestCase):
   def test_ode_and_em_sample(self):
     sde = am.VPSDE(GAMMA)
     patterns = am.random_binary_patterns(jax.random.PRNGKey(10), 3, 8)
-    f, fb = am.exact_score(sde), am.make_bank(patterns)
+    f, fb = am.exact_score_fn(sde), am.make_bank(patterns)
     x = am.denoising_cue(jax.random.PRNGKey(11), patterns[0], 0.7)
     k = jax.random.PRNGKey(12)
     ode = self.variant(functools.partial(am.ode_sample, f, fb, sde, n_steps=40))
@@ -217,7 +217,7 @@ class SamplersJitTest(chex.TestCase):
 def test_ode_sample_nested_vmap_equals_loop():
   sde = am.VPSDE(GAMMA)
   patterns = am.random_binary_patterns(jax.random.PRNGKey(13), 3, 8)
-  f, fb = am.exact_score(sde), am.make_bank(patterns)
+  f, fb = am.exact_score_fn(sde), am.make_bank(patterns)
   xs = jax.random.normal(jax.random.PRNGKey(14), (3, 4, 8))
   g = jax.jit(lambda x: am.ode_sample(f, fb, sde, x, 0.8, 1e-3, 30))
   batched = jax.vmap(jax.vmap(g))(xs)

@@ -74,27 +74,27 @@ def _score_problem():
 
 def test_score_matches_log_density_passes_on_the_exact_score(x64):
   bank, xs, ts = _score_problem()
-  testing.assert_score_matches_log_density(am.exact_score(SDE), _log_density_fn(SDE), bank, xs, ts,
+  testing.assert_score_matches_log_density(am.exact_score_fn(SDE), _log_density_fn(SDE), bank, xs, ts,
                                            rtol=1e-9, atol=1e-9)
   # one absolute tolerance per time, and the eager path
-  testing.assert_score_matches_log_density(am.exact_score(SDE), _log_density_fn(SDE), bank, xs, ts,
+  testing.assert_score_matches_log_density(am.exact_score_fn(SDE), _log_density_fn(SDE), bank, xs, ts,
                                            rtol=1e-9, atol=1e-9 * np.ones(3), jit=False)
 
 
 @pytest.mark.parametrize("bug", ["flipped sign", "factor 1.001", "wrong schedule"])
 def test_score_matches_log_density_fails_on_a_planted_bug(x64, bug):
   bank, xs, ts = _score_problem()
-  exact = am.exact_score(SDE)
+  exact = am.exact_score_fn(SDE)
   wrong = {"flipped sign": lambda b, x, t: -exact(b, x, t),
            "factor 1.001": lambda b, x, t: 1.001 * exact(b, x, t),
-           "wrong schedule": am.exact_score(am.VPSDE(0.81))}[bug]
+           "wrong schedule": am.exact_score_fn(am.VPSDE(0.81))}[bug]
   with pytest.raises(AssertionError, match="closed-form score != jax.grad"):
     testing.assert_score_matches_log_density(wrong, _log_density_fn(SDE), bank, xs, ts, rtol=1e-7, atol=1e-7)
 
 
 def test_score_matches_log_density_fails_on_a_non_finite_score(x64):
   bank, xs, ts = _score_problem()
-  nan_at_small_t = lambda b, x, t: jnp.where(t < 0.1, jnp.nan, 1.0) * am.exact_score(SDE)(b, x, t)  # noqa: E731
+  nan_at_small_t = lambda b, x, t: jnp.where(t < 0.1, jnp.nan, 1.0) * am.exact_score_fn(SDE)(b, x, t)  # noqa: E731
   with pytest.raises(AssertionError, match="score_fn is not finite.*t = 0.01"):
     testing.assert_score_matches_log_density(nan_at_small_t, _log_density_fn(SDE), bank, xs, ts)
 

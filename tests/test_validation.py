@@ -20,7 +20,7 @@ X = jnp.linspace(-1.0, 1.0, D)
 W = am.hebbian_weights(P)
 KEY = jax.random.PRNGKey(0)
 VP = am.VPSDE(0.8)
-SCORE = am.exact_score(VP)
+SCORE = am.exact_score_fn(VP)
 BANK = am.make_bank(P)
 NAN_X = X.at[1].set(jnp.nan)
 INF_P = P.at[0, 0].set(jnp.inf)
@@ -33,7 +33,7 @@ CASES = {
     "mhn_energy dim": (lambda: am.mhn_energy(jnp.ones(D + 1), P, 1.0), "x"),
     "score dim": (lambda: am.score(jnp.ones(D - 1), 0.5, P, VP), "x"),
     "log_density dim": (lambda: am.log_density(jnp.ones(D - 1), 0.5, P, VP), "x"),
-    "exact_score dim": (lambda: SCORE(BANK, jnp.ones(D + 2), 0.5), "x"),
+    "exact_score_fn dim": (lambda: SCORE(BANK, jnp.ones(D + 2), 0.5), "x"),
     "vp_energy dim": (lambda: am.vp_energy(jnp.ones(D + 1), 0.5, P), "x"),
     "ve_energy dim": (lambda: am.ve_energy(jnp.ones(D + 1), 0.5, P), "x"),
     "dense_energy dim": (lambda: am.dense_energy(jnp.ones(D + 1), P), "x"),
@@ -98,7 +98,7 @@ CASES = {
     "dense_retrieve kind": (lambda: am.dense_retrieve(X, P, kind="bogus"), "kind"),
     "sampler": (lambda: am.ExactDiffusion(sampler="bogus"), "sampler"),
     "ClassicalHopfield schedule": (lambda: am.ClassicalHopfield(schedule="bogus"), "schedule"),
-    "exact_score sde": (lambda: am.exact_score("vp"), "sde"),
+    "exact_score_fn sde": (lambda: am.exact_score_fn("vp"), "sde"),
     "diffusion_energy sde": (lambda: am.diffusion_energy(X, 0.5, P, "vp"), "sde"),
     "degree": (lambda: am.dense_energy(X, P, kind="poly", degree=1), "degree"),
     # n_steps < 1 (and other integer settings)
@@ -138,7 +138,7 @@ JIT_SHAPE_CASES = {
     "mhn_retrieve": (lambda x: am.mhn_retrieve(x, P), "x"),
     "mhn_energy": (lambda x: am.mhn_energy(x, P, 2.0), "x"),
     "score": (lambda x: am.score(x, 0.5, P, VP), "x"),
-    "exact_score": (lambda x: SCORE(BANK, x, 0.5), "x"),
+    "exact_score_fn": (lambda x: SCORE(BANK, x, 0.5), "x"),
     "dense_retrieve": (lambda x: am.dense_retrieve(x, P), "x"),
     "classical_retrieve": (lambda x: am.classical_retrieve(x, W), "x"),
     "ode_sample batch": (lambda x: am.ode_sample(SCORE, BANK, VP, x[None], 0.5, n_steps=3), "x"),

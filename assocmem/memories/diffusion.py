@@ -49,7 +49,7 @@ class ExactDiffusion(ScoreMemory):
   @property
   def score_fn(self):
     """The explicit-state score `score_fn(bank, x, t)` (Eqs. A3–A4)."""
-    return scores.exact_score(self.sde, self.mode)
+    return scores.exact_score_fn(self.sde, self.mode)
 
   def dim(self, state: PatternBank) -> int:
     """d, the dimension of the stored patterns."""

@@ -25,7 +25,7 @@ import jax
 from assocmem import _checks
 from assocmem.memories.hopfield import _check_data
 from assocmem.memories.score_memory import ScoreMemory
-from assocmem.nn.score_mlp import ScoreMLP, learned_score, model_from_params
+from assocmem.nn.score_mlp import ScoreMLP, learned_score_fn, model_from_params
 from assocmem.train import score as train_lib
 
 Array = jax.Array
@@ -82,7 +82,7 @@ class LearnedDiffusion(ScoreMemory):
   @property
   def score_fn(self):
     """The explicit-state score `score_fn(params, x, t)` = −δ̂(x, θ_t) / √(1 − θ_t²)."""
-    return learned_score(self.sde)
+    return learned_score_fn(self.sde)
 
   def _train_config(self, overrides: dict[str, Any]) -> train_lib.ScoreTrainConfig:
     if not overrides:

@@ -17,7 +17,7 @@ h @ kernel + θ_t · theta_kernel, with no concatenation and no odd-sized (n + 1
 the hot loop. Both are initialised as LeCun-normal rows of the (n + 1) × m matrix (fan-in n + 1).
 
 The learned score is ∇ₓ log p_t(x) ≈ −δ̂(x, θ_t) / √(1 − θ_t²) (Eq. 10 for the VP process;
-the denominator of Eqs. 28–29): `learned_score(sde)` returns it as an explicit-state score function
+the denominator of Eqs. 28–29): `learned_score_fn(sde)` returns it as an explicit-state score function
 `score_fn(params, x, t)`, so the core samplers run a trained network unchanged, and a stack of
 parameter pytrees (an ensemble) samples under one `jax.vmap`.
 
@@ -138,7 +138,7 @@ def model_from_params(params: Params) -> ScoreMLP:
   return ScoreMLP(dim=int(d), hidden=int(h))
 
 
-def learned_score(sde: Any, model: ScoreMLP | None = None) -> ScoreFn:
+def learned_score_fn(sde: Any, model: ScoreMLP | None = None) -> ScoreFn:
   """The learned score as an explicit-state score function `score_fn(params, x, t)` (seed 002, Eqs. 10, 28–29).
 
     ∇ₓ log p_t(x) ≈ −δ̂(x, θ_t) / √v_t,   θ_t = sde.theta(t), v_t = sde.variance(t) (= 1 − θ_t² for VP).

@@ -19,7 +19,7 @@ from scipy import stats
 
 from assocmem import samplers
 from assocmem.experiments.bootstrapping.config import BootstrappingConfig
-from assocmem.nn.score_mlp import ScoreMLP, learned_score
+from assocmem.nn.score_mlp import ScoreMLP, learned_score_fn
 from assocmem.sde import VPSDE
 from assocmem.train import score as train_lib
 
@@ -109,7 +109,7 @@ def _event_fn(cfg: BootstrappingConfig):
 def _replay_fn(cfg: BootstrappingConfig):
   """jit(vmap over networks) of `replays_per_round` Euler–Maruyama replays from N(0, I) (Eq. 29)."""
   sde = VPSDE(cfg.gamma)
-  score_fn = learned_score(sde, ScoreMLP(dim=cfg.dim, hidden=cfg.hidden))
+  score_fn = learned_score_fn(sde, ScoreMLP(dim=cfg.dim, hidden=cfg.hidden))
   t0 = float(sde.t_start(cfg.theta_min))
 
   def one(params, key):
@@ -150,7 +150,7 @@ def flow_log_density(score_fn, params: Any, sde: Any, y: Array, t_end: float, t_
 @functools.lru_cache(maxsize=4)
 def _density_fn(cfg: BootstrappingConfig):
   sde = VPSDE(cfg.gamma)
-  score_fn = learned_score(sde, ScoreMLP(dim=cfg.dim, hidden=cfg.hidden))
+  score_fn = learned_score_fn(sde, ScoreMLP(dim=cfg.dim, hidden=cfg.hidden))
   t0 = float(sde.t_start(cfg.theta_min))
   y_star = jnp.asarray(event(cfg))
   return jax.jit(jax.vmap(lambda p: flow_log_density(score_fn, p, sde, y_star, cfg.t_end, t0, cfg.density_steps)))

@@ -32,7 +32,7 @@ from assocmem.experiments.capacity.report import make_figures, write_capacity_cs
 from assocmem.hopfield import classical_retrieve, mhn_retrieve
 from assocmem.metrics import binarize
 from assocmem.samplers import ode_sample
-from assocmem.scores import exact_score
+from assocmem.scores import exact_score_fn
 from assocmem.sde import VPSDE
 
 Array = jax.Array
@@ -75,7 +75,7 @@ def _recall_fn(model: str, cfg: CapacityConfig, mode: mixture.Mode) -> Callable[
   if model == "diffusion":
     sde = VPSDE(cfg.gamma)
     t_start = float(sde.t_start(cfg.theta))
-    score_fn = exact_score(sde, mode)
+    score_fn = exact_score_fn(sde, mode)
 
     def recall(cue, bank, patterns):
       del patterns

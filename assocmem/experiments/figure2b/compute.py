@@ -24,9 +24,9 @@ from assocmem.experiments import trajectories
 from assocmem.experiments.figure2b import report
 from assocmem.experiments.figure2b.config import Figure2bConfig
 from assocmem.metrics import binarize
-from assocmem.nn.score_mlp import ScoreMLP, learned_score
+from assocmem.nn.score_mlp import ScoreMLP, learned_score_fn
 from assocmem.samplers import ode_sample, time_grid
-from assocmem.scores import exact_score
+from assocmem.scores import exact_score_fn
 from assocmem.sde import VPSDE
 from assocmem.train import score as train_lib
 
@@ -45,7 +45,7 @@ def run_paths(cfg: Figure2bConfig, patterns: Array, cues: Array, params: Any) ->
   """Exact and learned ODE trajectories from each cue: "times" (S + 1,), "exact"/"learned" (C, S + 1, d)."""
   sde = VPSDE(cfg.gamma)
   t0 = cfg.problem().t_start
-  exact_fn, learned_fn = exact_score(sde), learned_score(sde)
+  exact_fn, learned_fn = exact_score_fn(sde), learned_score_fn(sde)
   bank = make_bank(patterns)
 
   @jax.jit

@@ -55,7 +55,7 @@ from assocmem.experiments import sweep
 from assocmem.experiments.learned_capacity import report
 from assocmem.experiments.learned_capacity.config import LearnedCapacityConfig
 from assocmem.experiments.learned_capacity.exact import exact_capacities
-from assocmem.nn.score_mlp import ScoreMLP, learned_score
+from assocmem.nn.score_mlp import ScoreMLP, learned_score_fn
 from assocmem.samplers import ode_sample
 from assocmem.sde import VPSDE
 from assocmem.train import score as train_lib
@@ -121,7 +121,7 @@ def _recall_fn(model: ScoreMLP, gamma: float, theta: float, ode_steps: int, t_en
   """jit: params of one network, cues (Q, d) -> recalls (Q, d) (the ODE vmapped over the cues)."""
   sde = VPSDE(gamma)
   t0 = float(sde.t_start(theta))
-  score_fn = learned_score(sde, model)
+  score_fn = learned_score_fn(sde, model)
   return jax.jit(lambda params, cues: jax.vmap(
       lambda x: ode_sample(score_fn, params, sde, x, t0, t_end, ode_steps))(cues))
 

@@ -63,9 +63,9 @@ from assocmem.experiments.learned_capacity.config import LearnedCapacityConfig
 from assocmem.experiments.memorisation import report
 from assocmem.experiments.memorisation.classify import classify, fractions
 from assocmem.experiments.memorisation.config import MemorisationConfig
-from assocmem.nn.score_mlp import learned_score
+from assocmem.nn.score_mlp import learned_score_fn
 from assocmem.samplers import em_sample
-from assocmem.scores import exact_score
+from assocmem.scores import exact_score_fn
 from assocmem.sde import VPSDE
 from assocmem.train import score as train_lib
 
@@ -143,10 +143,10 @@ def run_cell(cfg: MemorisationConfig, model_kind: str, d: int, n: int, checkpoin
                                    checkpoint_dir=checkpoint_dir, on_chunk=on_chunk,
                                    label=f"memorisation d={d} N={n}")
     extra["final_loss"] = [float(v) for v in np.mean(train_lib.loss_curve(state)[:, -100:], axis=1)]
-    states, score_fn = state.params, learned_score(VPSDE(cfg.gamma), model)
+    states, score_fn = state.params, learned_score_fn(VPSDE(cfg.gamma), model)
   else:
     states = jax.tree.map(lambda *leaves: jnp.stack(leaves), *[make_bank(p) for p in patterns])
-    score_fn = exact_score(VPSDE(cfg.gamma))
+    score_fn = exact_score_fn(VPSDE(cfg.gamma))
   samples = np.asarray(_sample_fn(score_fn, cfg, d)(states, sample_keys))
   return {**_cell_result(cfg, samples, patterns), **extra, "seconds": round(time.perf_counter() - t0, 2)}
 

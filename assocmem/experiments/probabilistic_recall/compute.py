@@ -123,7 +123,7 @@ def sde_endpoint_labels(key: Array, score_fn: ScoreFn, state: Any, sde: Any, pat
   """(C, n_traj) nearest-pattern labels of Euler–Maruyama endpoints (seed 002, Eq. 29).
 
   Every trajectory of cue c starts at ỹ_c at t_starts[c] and runs `n_steps` steps down to `t_end`
-  through `score_fn(state, x, t)` (exact: `assocmem.exact_score(sde)` with a bank; learned: a
+  through `score_fn(state, x, t)` (exact: `assocmem.exact_score_fn(sde)` with a bank; learned: a
   network's score with its parameters); all C·n_traj trajectories run in one vmapped scan.
   """
   keys = jax.random.split(key, (cues.shape[0], n_traj))
@@ -173,7 +173,7 @@ def compute(cfg: RecallConfig, key: Array) -> dict[str, Any]:
 
   t0 = time.perf_counter()
   bank = assocmem.make_bank(patterns)
-  exact = assocmem.exact_score(sde)
+  exact = assocmem.exact_score_fn(sde)
   sde_labels = _labels(cfg, k_sde, exact, bank, sde, problem, cfg.n_trajectories)
   ode_labels = np.asarray(ode_endpoint_labels(exact, bank, sde, patterns, problem["cues"],
                                               jnp.asarray(problem["t_starts"]), n_steps=cfg.n_steps,

@@ -94,7 +94,7 @@ def _one_repeat_outputs(inputs: dict[str, Array], config: Table1Config, task: st
   sde = VPSDE(config.gamma)
   t0 = config.t_start(task)
   mode = mixture.mode_from_name(config.mixture_mode, min(config.chunk_size, pats.shape[0]))
-  score_fn = scores.exact_score(sde, mode)
+  score_fn = scores.exact_score_fn(sde, mode)
   bank = make_bank(pats)
   weights = energies.hebbian_weights(pats, config.classic_zero_diagonal)
   mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(c, bank, config.beta, config.mhn_steps, mode=mode))(cues)

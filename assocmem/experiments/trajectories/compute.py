@@ -19,7 +19,7 @@ from assocmem.hopfield import mhn_retrieve
 from assocmem.metrics import binarize
 from assocmem.patterns import denoising_cue, random_binary_patterns
 from assocmem.samplers import em_sample, ode_sample, time_grid
-from assocmem.scores import exact_score
+from assocmem.scores import exact_score_fn
 from assocmem.sde import VPSDE
 
 Array = jax.Array
@@ -53,7 +53,7 @@ def run_trajectories(cfg: TrajectoryConfig, patterns: Array, cues: Array,
     (C, S + 1, d), "mhn" (C, K + 1, d) (K = mhn_steps; index 0 is the cue).
   """
   sde = VPSDE(cfg.gamma)
-  score_fn = exact_score(sde)
+  score_fn = exact_score_fn(sde)
   bank = make_bank(patterns)
   t0, t1, n = cfg.t_start, cfg.t_end, cfg.n_steps
 
