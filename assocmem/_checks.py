@@ -171,9 +171,20 @@ def check_unit_closed(name: str, value: Any) -> None:
       raise ValueError(f"{name} must lie in [0, 1], got {v}")
 
 
+def is_int(value: Any) -> bool:
+  """True for a Python or NumPy integer (not a bool): the one integer test of the library."""
+  return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+  """True for a finite Python or NumPy real number (not a bool)."""
+  return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+          and math.isfinite(float(value)))
+
+
 def check_int(name: str, value: Any, minimum: int = 1) -> int:
   """Static integer settings (step counts, sizes)."""
-  if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+  if not is_int(value):
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
   if value < minimum:
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")

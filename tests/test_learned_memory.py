@@ -14,7 +14,8 @@ import pytest
 
 from assocmem import ExactDiffusion, LearningMemory, denoising_cue, exact_score_fn, make_bank
 from assocmem.memories.learned import LearnedDiffusion
-from assocmem.train.score import ScoreTrainConfig, TrainState
+from assocmem.train.score import ScoreTrainConfig
+from assocmem.train.state import TrainState
 
 from conftest import binary_patterns
 

@@ -113,7 +113,7 @@ class LearnedDiffusion(ScoreMemory):
         raise ValueError(f"state holds a network of shape {model_from_params(params)}, but the data "
                          f"need {model}")
       fresh = train_lib.init_state(model, key, cfg)
-      state = fresh.replace(params=params, opt_state=train_lib.make_optimizer(cfg).init(params))
+      state = fresh.replace(params=params, opt_state=cfg.optimizer().init(params))
     return train_lib.fit(model, key, data, mask, cfg, state=state, checkpoint_dir=checkpoint_dir,
                          label="LearnedDiffusion.fit")
 

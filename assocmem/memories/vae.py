@@ -35,9 +35,9 @@ import numpy as np
 from assocmem import _checks
 from assocmem.nn.vae import ConvVAE, VAEConfig, shapes3d_config
 from assocmem.train import vae as train_vae
+from assocmem.train.state import TrainState
 
 Array = jax.Array
-TrainState = train_vae.TrainState
 EpochCallback = Callable[[int, TrainState], "Mapping[str, Any] | None"]
 
 DATA_RANGES = ("unit", "signed")

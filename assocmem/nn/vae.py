@@ -57,6 +57,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from assocmem import _checks
+
 Array = jax.Array
 
 ARCHS = ("large", "small")
@@ -117,22 +119,22 @@ class VAEConfig:
 
   def __post_init__(self):
     shape = tuple(self.image_shape) if isinstance(self.image_shape, (tuple, list)) else None
-    if shape is None or len(shape) != 3 or not all(_is_int(s) and s >= 1 for s in shape):
+    if shape is None or len(shape) != 3 or not all(_checks.is_int(s) and s >= 1 for s in shape):
       raise ValueError(f"image_shape must be three positive integers (H, W, C), got {self.image_shape!r}")
     object.__setattr__(self, "image_shape", tuple(int(s) for s in shape))
-    if not _is_int(self.latent_dim) or self.latent_dim < 1:
+    if not _checks.is_int(self.latent_dim) or self.latent_dim < 1:
       raise ValueError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
     if self.arch not in ARCHS:
       raise ValueError(f"unknown arch {self.arch!r}; expected one of {ARCHS}")
     for name in ("encoder_filters", "decoder_filters"):
       value = getattr(self, name)
       if (not isinstance(value, (tuple, list)) or not value
-          or not all(_is_int(f) and f >= 1 for f in value)):
+          or not all(_checks.is_int(f) and f >= 1 for f in value)):
         raise ValueError(f"{name} must be a non-empty sequence of positive integers, got {value!r}")
       object.__setattr__(self, name, tuple(int(f) for f in value))
     for name in ("decoder_base_channels", "encoder_kernel", "decoder_kernel", "hidden_dim"):
       value = getattr(self, name)
-      if not _is_int(value) or value < 1:
+      if not _checks.is_int(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if not (isinstance(self.dropout_rate, (int, float)) and 0.0 <= self.dropout_rate < 1.0):
       raise ValueError(f"dropout_rate must lie in [0, 1), got {self.dropout_rate!r}")
@@ -186,10 +188,6 @@ def _per_layer(name: str, value: Any, choices: tuple[str, ...], n: int) -> str |
 
 def _impl(setting: str | tuple[str, ...], i: int) -> str:
   return setting if isinstance(setting, str) else setting[i]
-
-
-def _is_int(x: Any) -> bool:
-  return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
 def shapes3d_config(latent_dim: int = 20, **overrides: Any) -> VAEConfig:

@@ -39,15 +39,15 @@ import time
 from typing import Any, Callable
 
 from absl import logging
-import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from assocmem import files
+from assocmem import _checks, files
 from assocmem.nn.score_mlp import ScoreMLP
 from assocmem.train.checkpoint import Checkpointer
+from assocmem.train.state import TrainState, make_optimizer
 
 Array = jax.Array
 PyTree = Any
@@ -58,15 +58,6 @@ META_FILE = "run.json"
 
 
 # ----------------------------------------------------------------------------- settings and state
-
-def _is_int(x: Any) -> bool:
-  return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-  return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-          and math.isfinite(float(x)))
-
 
 @dataclasses.dataclass(frozen=True)
 class ScoreTrainConfig:
@@ -96,55 +87,34 @@ class ScoreTrainConfig:
   log_every_s: float = 10.0
 
   def __post_init__(self):
-    if not _is_int(self.n_iterations) or self.n_iterations < 1:
+    if not _checks.is_int(self.n_iterations) or self.n_iterations < 1:
       raise ValueError(f"n_iterations must be an integer >= 1, got {self.n_iterations!r}")
-    if not _is_number(self.learning_rate) or not self.learning_rate > 0:
+    if not _checks.is_number(self.learning_rate) or not self.learning_rate > 0:
       raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
     for name in ("theta_min", "theta_max"):
       v = getattr(self, name)
-      if not _is_number(v) or not 0 < v <= 1:
+      if not _checks.is_number(v) or not 0 < v <= 1:
         raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
     if not self.theta_min < self.theta_max:
       raise ValueError(f"theta_min must be below theta_max, got theta_min={self.theta_min}, "
                        f"theta_max={self.theta_max}")
-    if not _is_int(self.chunk_size) or self.chunk_size < 1:
+    if not _checks.is_int(self.chunk_size) or self.chunk_size < 1:
       raise ValueError(f"chunk_size must be an integer >= 1, got {self.chunk_size!r}")
-    if not _is_number(self.checkpoint_every_s) or self.checkpoint_every_s < 0:
+    if not _checks.is_number(self.checkpoint_every_s) or self.checkpoint_every_s < 0:
       raise ValueError(f"checkpoint_every_s must be a number >= 0, got {self.checkpoint_every_s!r}")
     if self.ensemble not in ENSEMBLE_MODES:
       raise ValueError(f"unknown ensemble {self.ensemble!r}; expected one of {ENSEMBLE_MODES}")
-    if not _is_number(self.log_every_s) or self.log_every_s < 0:
+    if not _checks.is_number(self.log_every_s) or self.log_every_s < 0:
       raise ValueError(f"log_every_s must be a number >= 0, got {self.log_every_s!r}")
+
+  def optimizer(self) -> optax.GradientTransformation:
+    """Adam with the learning rate (optax defaults b1 = 0.9, b2 = 0.999, ε = 1e-8; `train.state`)."""
+    return make_optimizer(self.learning_rate)
 
   def run_settings(self) -> dict[str, Any]:
     """The settings a run's result depends on (checked on resume)."""
     return {"n_iterations": self.n_iterations, "learning_rate": self.learning_rate,
             "theta_min": self.theta_min, "theta_max": self.theta_max, "chunk_size": self.chunk_size}
-
-
-@flax.struct.dataclass
-class TrainState:
-  """What a training run carries between steps (a pytree; saved whole by orbax).
-
-  For an ensemble every leaf has a leading axis E.
-
-  Attributes:
-    params: the network's parameters (`ScoreMLP.init_params`).
-    opt_state: Adam's state (optax).
-    step: int32 scalar, number of steps taken.
-    rng: uint32 (2,) key of the run; step s draws pattern n's (θ, δ) from fold_in(fold_in(rng, s), n).
-    losses: (n_iterations,) float32 loss of every step taken so far (zeros after `step`).
-  """
-  params: PyTree
-  opt_state: PyTree
-  step: Array
-  rng: Array
-  losses: Array
-
-
-def make_optimizer(cfg: ScoreTrainConfig) -> optax.GradientTransformation:
-  """Adam with the config's learning rate (optax defaults b1 = 0.9, b2 = 0.999, ε = 1e-8)."""
-  return optax.adam(cfg.learning_rate)
 
 
 def _raw_key(key: Any, name: str = "key") -> Array:
@@ -183,7 +153,7 @@ def _jitted_init_state(model: ScoreMLP, core: ScoreTrainConfig, n_iterations: in
   def init(key):
     k_init, k_run = jax.random.split(key)
     params = model.init(k_init, jnp.zeros((model.dim,), jnp.float32), jnp.ones((), jnp.float32))["params"]
-    return TrainState(params=params, opt_state=make_optimizer(core).init(params),
+    return TrainState(params=params, opt_state=core.optimizer().init(params),
                       step=jnp.zeros((), jnp.int32), rng=k_run,
                       losses=jnp.zeros((n_iterations,), jnp.float32))
   return jax.jit(init)
@@ -231,7 +201,7 @@ def denoising_loss(model: ScoreMLP, params: PyTree, patterns: Array, mask: Array
 def train_step(model: ScoreMLP, cfg: ScoreTrainConfig, state: TrainState, patterns: Array,
                mask: Array) -> tuple[TrainState, Array]:
   """One Adam step on the full (masked) pattern set of one network; returns (state, loss)."""
-  tx = make_optimizer(cfg)
+  tx = cfg.optimizer()
   key = jax.random.fold_in(state.rng, state.step)
   loss, grads = jax.value_and_grad(
       lambda p: denoising_loss(model, p, patterns, mask, key, cfg.theta_min, cfg.theta_max))(state.params)

@@ -41,15 +41,15 @@ import time
 from typing import Any, Callable, Mapping
 
 from absl import logging
-import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from assocmem import files
+from assocmem import _checks, files
 from assocmem.nn.vae import ConvVAE, kl_divergence, reparameterize
 from assocmem.train.checkpoint import Checkpointer
+from assocmem.train.state import TrainState, make_optimizer
 
 Array = jax.Array
 PyTree = Any
@@ -91,55 +91,24 @@ class TrainConfig:
   steps_per_call: int | None = None
 
   def __post_init__(self):
-    if not _is_number(self.learning_rate) or not self.learning_rate > 0:
+    if not _checks.is_number(self.learning_rate) or not self.learning_rate > 0:
       raise ValueError(f"learning_rate must be a finite number > 0, got {self.learning_rate!r}")
-    if not _is_int(self.batch_size) or self.batch_size < 1:
+    if not _checks.is_int(self.batch_size) or self.batch_size < 1:
       raise ValueError(f"batch_size must be an integer >= 1, got {self.batch_size!r}")
-    if not _is_int(self.epochs) or self.epochs < 1:
+    if not _checks.is_int(self.epochs) or self.epochs < 1:
       raise ValueError(f"epochs must be an integer >= 1, got {self.epochs!r}")
-    if self.patience is not None and (not _is_int(self.patience) or self.patience < 1):
+    if self.patience is not None and (not _checks.is_int(self.patience) or self.patience < 1):
       raise ValueError(f"patience must be an integer >= 1 or None, got {self.patience!r}")
-    if not _is_number(self.kl_weight) or self.kl_weight < 0:
+    if not _checks.is_number(self.kl_weight) or self.kl_weight < 0:
       raise ValueError(f"kl_weight must be a finite number >= 0, got {self.kl_weight!r}")
-    if not _is_number(self.adam_eps) or not self.adam_eps > 0:
+    if not _checks.is_number(self.adam_eps) or not self.adam_eps > 0:
       raise ValueError(f"adam_eps must be a finite number > 0, got {self.adam_eps!r}")
-    if self.steps_per_call is not None and (not _is_int(self.steps_per_call) or self.steps_per_call < 1):
+    if self.steps_per_call is not None and (not _checks.is_int(self.steps_per_call) or self.steps_per_call < 1):
       raise ValueError(f"steps_per_call must be an integer >= 1 or None, got {self.steps_per_call!r}")
 
-
-def _is_int(x: Any) -> bool:
-  return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-  return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-          and math.isfinite(float(x)))
-
-
-@flax.struct.dataclass
-class TrainState:
-  """Everything a training run carries between steps (a pytree; saved whole by orbax).
-
-  Attributes:
-    params: the model's "params" collection.
-    batch_stats: the model's "batch_stats" collection ({} for models without BatchNorm).
-    opt_state: the optax state.
-    step: int32 scalar, number of steps taken.
-    rng: uint32 (2,) PRNG key; step s uses `fold_in(rng, s)`, the shuffle of the epoch starting at
-      step s uses `fold_in(fold_in(rng, 0x5EED), s)`. It never changes.
-  """
-  params: PyTree
-  batch_stats: PyTree
-  opt_state: PyTree
-  step: Array
-  rng: Array
-
-
-def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-  """`optax.amsgrad` (or `optax.adam`) with the config's learning rate and epsilon."""
-  if config.amsgrad:
-    return optax.amsgrad(config.learning_rate, eps=config.adam_eps)
-  return optax.adam(config.learning_rate, eps=config.adam_eps)
+  def optimizer(self) -> optax.GradientTransformation:
+    """`optax.amsgrad` (or `optax.adam`) with the learning rate and epsilon (`train.state`)."""
+    return make_optimizer(self.learning_rate, self.adam_eps, self.amsgrad)
 
 
 def _raw_key(key: Array) -> Array:
@@ -165,7 +134,7 @@ def create_train_state(model: ConvVAE, key: Array, config: TrainConfig = TrainCo
   variables = _init_variables(k_params, k_drop, k_sample, model=model)
   params = variables["params"]
   batch_stats = variables.get("batch_stats", {})
-  opt_state = make_optimizer(config).init(params)
+  opt_state = config.optimizer().init(params)
   return TrainState(params=params, batch_stats=batch_stats, opt_state=opt_state,
                     step=jnp.zeros((), jnp.int32), rng=run_key)
 
@@ -231,7 +200,7 @@ def _step(state: TrainState, images: Array, model: ConvVAE, config: TrainConfig
     return loss, (metrics, updates.get("batch_stats", {}))
 
   grads, (metrics, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
-  updates, opt_state = make_optimizer(config).update(grads, state.opt_state, state.params)
+  updates, opt_state = config.optimizer().update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
   return state.replace(params=params, batch_stats=batch_stats, opt_state=opt_state,
                        step=state.step + 1), metrics
@@ -341,7 +310,7 @@ def _as_images(name: str, images: Any, model: ConvVAE) -> np.ndarray:
 
 
 def _check_batch_size(batch_size: Any) -> int:
-  if not _is_int(batch_size) or batch_size < 1:
+  if not _checks.is_int(batch_size) or batch_size < 1:
     raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
   return int(batch_size)
 

@@ -1,0 +1,54 @@
+"""The one training state and the one optimizer factory of every trained network (flax + optax).
+
+`TrainState` is what a run carries between steps: a pytree that orbax saves whole, so an
+interrupted run resumes bitwise (see `assocmem.train.checkpoint`). Both trainers use it:
+`train.score` (the score network of seed 002 §7; `losses` holds its loss curve) and `train.vae`
+(the VAE of seed 000 §A.2.1; `batch_stats` holds its BatchNorm statistics). A field a trainer does
+not use stays an empty dict, which has no leaves (nothing to jit, vmap or save).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax
+import jax
+import optax
+
+Array = jax.Array
+PyTree = Any
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a training run carries between steps (a pytree; saved whole by orbax).
+
+  For an ensemble of score networks every leaf has a leading axis E.
+
+  Attributes:
+    params: the model's "params" collection.
+    opt_state: the optax state (`make_optimizer`).
+    step: int32 scalar, number of steps taken.
+    rng: uint32 (2,) PRNG key of the run (never changes; each trainer folds in the step).
+    batch_stats: the model's "batch_stats" collection ({} for models without BatchNorm).
+    losses: (n_iterations,) float32 loss of every step taken so far (zeros after `step`), for
+      trainers that keep the curve in the state (`train.score`); {} otherwise.
+  """
+  params: PyTree
+  opt_state: PyTree
+  step: Array
+  rng: Array
+  batch_stats: PyTree = flax.struct.field(default_factory=dict)
+  losses: PyTree = flax.struct.field(default_factory=dict)
+
+
+def make_optimizer(learning_rate: float, eps: float = 1e-8,
+                   amsgrad: bool = False) -> optax.GradientTransformation:
+  """Adam (optax defaults b1 = 0.9, b2 = 0.999) with step size `learning_rate` and `eps`.
+
+  `amsgrad=True` gives `optax.amsgrad` (the VAE of seed 000's code, Keras' `amsgrad=True`).
+  The score network of seed 002 (App. A) uses plain Adam at 1e-3 with eps 1e-8.
+  """
+  if amsgrad:
+    return optax.amsgrad(learning_rate, eps=eps)
+  return optax.adam(learning_rate, eps=eps)
