@@ -36,15 +36,15 @@ def hebbian_weights(patterns: Array, zero_diagonal: bool = True) -> Array:
   return w
 
 
-def classical_energy(x: Array, weights: Array) -> Array:
+def classical_energy(weights: Array, x: Array) -> Array:
   """Classical Hopfield energy u_H(x) = −½ xᵀ W x (seed 000, Eq. 1; seed 002, Eq. 2).
 
   Seed 002 prints xᵀWx without the −½; the sign is needed for sign(Wx) to
   descend it (see docs/reproduction.md).
 
   Args:
-    x: (d,) state.
     weights: (d, d) couplings.
+    x: (d,) state.
   """
   weights = _checks.as_float_array("weights", weights)
   _checks.check_ndim("weights", weights, 2, "(dim, dim)")
@@ -88,7 +88,7 @@ def _raise_if_overflowed(energy: Array, z: Array, kind: str, degree: int) -> Non
       f"energy is not representable ({fits}); {remedy}")
 
 
-def dense_energy(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) -> Array:
+def dense_energy(patterns: Array, x: Array, kind: str = "exp", degree: int = 3) -> Array:
   """Dense associative memory energy u_F(x) = −Σ_n F(xᵀy_n) (seed 002, Eq. 4 with h = −id; seed 000, Eq. 2).
 
   F(z) = z^degree ("poly", Krotov & Hopfield 2016), max(z, 0)^degree
@@ -104,8 +104,8 @@ def dense_energy(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) 
   and `dense_step` compare energies in a form that cannot overflow.
 
   Args:
-    x: (d,) state.
     patterns: (N, d).
+    x: (d,) state.
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree (>= 2) for the polynomial kinds.
   Returns:
@@ -121,7 +121,7 @@ def dense_energy(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) 
   return energy
 
 
-def mhn_energy(x: Array, patterns: Array, beta: float | Array) -> Array:
+def mhn_energy(patterns: Array, x: Array, beta: float | Array) -> Array:
   """Continuous modern Hopfield energy (seed 002, Eq. 5).
 
   u_MH(x, β) = −β⁻¹ log Σ_n exp(β xᵀy_n) + ½‖x‖².
@@ -130,8 +130,8 @@ def mhn_energy(x: Array, patterns: Array, beta: float | Array) -> Array:
   (seed 000, Eq. 3).
 
   Args:
-    x: (d,) state.
     patterns: (N, d).
+    x: (d,) state.
     beta: inverse temperature > 0.
   """
   patterns = _checks.check_patterns("patterns", patterns)
@@ -140,7 +140,7 @@ def mhn_energy(x: Array, patterns: Array, beta: float | Array) -> Array:
   return -jax.nn.logsumexp(beta * (patterns @ x)) / beta + 0.5 * x @ x
 
 
-def ve_energy(x: Array, t: Array, patterns: Array, sigma: float = 1.0) -> Array:
+def ve_energy(patterns: Array, x: Array, t: Array, sigma: float = 1.0) -> Array:
   """VE diffusion energy u_DM(x, t) = −σ² log((1/N) Σ_n exp(−‖x − y_n‖² / 2σ²t)) (seed 002, Eq. 12).
 
   Exactly Eq. 12 (seed 002 writes (T − t) for our forward time t): the Gaussian
@@ -149,9 +149,9 @@ def ve_energy(x: Array, t: Array, patterns: Array, sigma: float = 1.0) -> Array:
   so −∇u_DM = σ² ∇ log p_t is the reverse-SDE drift (Eq. 16).
 
   Args:
+    patterns: (N, d).
     x: (d,) state.
     t: forward time > 0 (noise variance σ²t).
-    patterns: (N, d).
     sigma: diffusion coefficient.
   Returns:
     scalar energy.
@@ -165,7 +165,7 @@ def ve_energy(x: Array, t: Array, patterns: Array, sigma: float = 1.0) -> Array:
   return -(sigma**2) * (jax.nn.logsumexp(-sq / (2 * var)) - jnp.log(patterns.shape[0]))
 
 
-def vp_energy(x: Array, t: Array, patterns: Array, gamma: float = 0.8) -> Array:
+def vp_energy(patterns: Array, x: Array, t: Array, gamma: float = 0.8) -> Array:
   """VP diffusion energy u_vDM(x, t) = −γ log p_t(x) − γ‖x‖²/4 (seed 002, Eq. 18 for the VP SDE).
 
   Eq. 18 is u = −σ²(t) log Σ_n e^{ψ(x, t; y_n)} + v(x), with v the potential of the
@@ -181,19 +181,19 @@ def vp_energy(x: Array, t: Array, patterns: Array, gamma: float = 0.8) -> Array:
   the score alone (Eqs. A3–A4), not the dynamics.
 
   Args:
+    patterns: (N, d).
     x: (d,) state.
     t: forward time > 0.
-    patterns: (N, d).
     gamma: VP schedule γ.
   Returns:
     scalar energy.
   """
-  log_p = _scores.log_density(x, t, patterns, VPSDE(gamma))   # validates x, t, patterns, gamma
+  log_p = _scores.log_density(patterns, x, t, VPSDE(gamma))   # validates x, t, patterns, gamma
   x = jnp.asarray(x, log_p.dtype)
   return -gamma * log_p - 0.25 * gamma * jnp.sum(x * x)
 
 
-def diffusion_energy(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
+def diffusion_energy(patterns: Array, x: Array, t: Array, sde: SDE) -> Array:
   """Eq. 18 energy u(x, t) = −g² log p̃_t(x) + v(x) of either SDE (seed 002, Eqs. 12, 18).
 
   Its negative gradient is the reverse-SDE drift of Eq. 16, −∇u = g² ∇log p_t − f
@@ -203,7 +203,7 @@ def diffusion_energy(x: Array, t: Array, patterns: Array, sde: SDE) -> Array:
       Gaussian normalisation of p_t is dropped, an x-independent shift).
   """
   if isinstance(sde, VPSDE):
-    return vp_energy(x, t, patterns, sde.gamma)
+    return vp_energy(patterns, x, t, sde.gamma)
   if isinstance(sde, VESDE):
-    return ve_energy(x, t, patterns, sde.sigma)
+    return ve_energy(patterns, x, t, sde.sigma)
   raise ValueError(f"sde must be a VPSDE or VESDE, got {type(sde).__name__}")

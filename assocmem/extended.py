@@ -115,7 +115,7 @@ def _mix(log_p: Array, values: Array) -> Array:
 
 
 def box_components(
-    x: Array, theta: Array, var: Array, origins: Array, edges: Array
+    origins: Array, edges: Array, x: Array, theta: Array, var: Array
 ) -> Tuple[Array, Array]:
   """Per-memory log-densities [N] and scores [N, d] at one state x [d]."""
   dim = origins.shape[1]
@@ -141,18 +141,18 @@ def box_components(
 
 
 def box_mixture_log_density(
-    x: Array, theta: Array, var: Array, origins: Array, edges: Array, log_weights: Array
+    origins: Array, edges: Array, log_weights: Array, x: Array, theta: Array, var: Array
 ) -> Array:
   """log Σ_n w_n p_t,n(x) of box components with normalised log-weights [N] (no validation)."""
-  log_p, _ = box_components(x, theta, var, origins, edges)
+  log_p, _ = box_components(origins, edges, x, theta, var)
   return logsumexp(log_weights + log_p)
 
 
 def box_mixture_score(
-    x: Array, theta: Array, var: Array, origins: Array, edges: Array, log_weights: Array
+    origins: Array, edges: Array, log_weights: Array, x: Array, theta: Array, var: Array
 ) -> Array:
   """Σ_n π_n(x) ∇log p_t,n(x), π = softmax(log w + log p_t,n) (no validation)."""
-  log_p, scores = box_components(x, theta, var, origins, edges)
+  log_p, scores = box_components(origins, edges, x, theta, var)
   return _mix(log_weights + log_p, scores)
 
 
@@ -166,18 +166,18 @@ def _check_box_shapes(origins: Array, edges: Array, name: str = "state") -> None
                      f"{tuple(jnp.shape(origins))}")
 
 
-def box_log_density(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Array:
+def box_log_density(origins: Array, edges: Array, x: Array, t: Array, sde: Any) -> Array:
   """Exact log p_t(x) for a uniform mixture of uniform boxes. Seed 002, Eq. 23.
 
   p_t(x) = (1/N) Σ_n ∫_{[0,1]^k} N(x; θ_t (o_n + Σ_j s_j e_nj), v_t I) ds, a
   product over edges of normal-CDF differences (closed form).
 
   Args:
-    x: [d] one state.
-    t: scalar diffusion time.
     origins: [N, d] box corners o_n (or [d] for one box).
     edges: [N, k, d] mutually orthogonal edge vectors e_nj of each box (or
       [k, d] for one box); k = 0 gives point memories, k = 1 segments.
+    x: [d] one state.
+    t: scalar diffusion time.
     sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
 
   Returns:
@@ -186,11 +186,11 @@ def box_log_density(x: Array, t: Array, origins: Array, edges: Array, sde: Any) 
   origins, edges = _as_boxes(origins, edges)
   x = _checks.check_state("x", x, origins.shape[1])
   theta, var = theta_and_variance(sde, t)
-  log_p, _ = box_components(x, theta, var, origins, edges)
+  log_p, _ = box_components(origins, edges, x, theta, var)
   return logsumexp(log_p) - jnp.log(log_p.shape[0])
 
 
-def box_score(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Array:
+def box_score(origins: Array, edges: Array, x: Array, t: Array, sde: Any) -> Array:
   """Closed-form score ∇_x log p_t(x) of box memories. Seed 002, Eq. 23.
 
   Each box contributes ``-r⊥/v_t - Σ_j ê_j g_j / √v_t`` (r = x - θ_t o, r⊥ its part
@@ -201,13 +201,13 @@ def box_score(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Arr
   origins, edges = _as_boxes(origins, edges)
   x = _checks.check_state("x", x, origins.shape[1])
   theta, var = theta_and_variance(sde, t)
-  log_p, scores = box_components(x, theta, var, origins, edges)
+  log_p, scores = box_components(origins, edges, x, theta, var)
   return _mix(log_p, scores)
 
 
-def box_energy(x: Array, t: Array, origins: Array, edges: Array, sde: Any) -> Array:
+def box_energy(origins: Array, edges: Array, x: Array, t: Array, sde: Any) -> Array:
   """Energy -log p_t(x) of box memories (sign of a Hopfield energy). Seed 002, Eq. 23."""
-  return -box_log_density(x, t, origins, edges, sde)
+  return -box_log_density(origins, edges, x, t, sde)
 
 
 def box_state(origins: Array, edges: Array) -> BoxState:
@@ -233,7 +233,7 @@ def box_score_fn(sde: Any) -> ScoreFn:
     _check_box_shapes(origins, edges)
     _checks.check_vector_against("x", x, jnp.shape(origins)[1], "the boxes")
     theta, var = theta_and_variance(sde, t)
-    log_p, scores = box_components(x, theta, var, origins, edges)
+    log_p, scores = box_components(origins, edges, x, theta, var)
     return _mix(log_p, scores)
 
   return score
@@ -266,7 +266,7 @@ def segment_state(a: Array, b: Array) -> SegmentState:
   return a, b
 
 
-def segment_log_density(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Array:
+def segment_log_density(a: Array, b: Array, x: Array, t: Array, sde: Any) -> Array:
   """Exact log p_t(x) of N segment memories [a_n, b_n]. Seed 002, Eq. 23.
 
   p_t(x) = (1/N) Σ_n ∫_0^1 N(x; θ_t (a_n + s (b_n - a_n)), v_t I) ds
@@ -274,20 +274,20 @@ def segment_log_density(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Arr
   evaluated in log space with erfc / scaled-erfc forms that stay accurate in the far tails.
 
   Args:
-    x: [d] one state.
-    t: scalar diffusion time.
     a: [N, d] segment starts (or [d] for one segment).
     b: [N, d] segment ends.
+    x: [d] one state.
+    t: scalar diffusion time.
     sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
 
   Returns:
     scalar log-density.
   """
   origins, edges = _segments_as_boxes(a, b)
-  return box_log_density(x, t, origins, edges, sde)
+  return box_log_density(origins, edges, x, t, sde)
 
 
-def segment_score(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Array:
+def segment_score(a: Array, b: Array, x: Array, t: Array, sde: Any) -> Array:
   """Closed-form score of segment memories [a_n, b_n]. Seed 002, Eq. 23.
 
   For one segment with unit direction û, r = x - θ_t a, lo = -r·û/√v_t and
@@ -296,12 +296,12 @@ def segment_score(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Array:
   segments are mixed with their posterior weights. Returns shape [d].
   """
   origins, edges = _segments_as_boxes(a, b)
-  return box_score(x, t, origins, edges, sde)
+  return box_score(origins, edges, x, t, sde)
 
 
-def segment_energy(x: Array, t: Array, a: Array, b: Array, sde: Any) -> Array:
+def segment_energy(a: Array, b: Array, x: Array, t: Array, sde: Any) -> Array:
   """Energy -log p_t(x) of segment memories. Seed 002, Eq. 23."""
-  return -segment_log_density(x, t, a, b, sde)
+  return -segment_log_density(a, b, x, t, sde)
 
 
 def check_segment_shapes(a: Array, b: Array, name: str = "state") -> None:
@@ -322,7 +322,7 @@ def segment_score_fn(sde: Any) -> ScoreFn:
     check_segment_shapes(a, b)
     _checks.check_vector_against("x", x, jnp.shape(a)[1], "the segments")
     theta, var = theta_and_variance(sde, t)
-    log_p, scores = box_components(x, theta, var, a, (b - a)[:, None, :])
+    log_p, scores = box_components(a, (b - a)[:, None, :], x, theta, var)
     return _mix(log_p, scores)
 
   return score

@@ -59,7 +59,7 @@ def _check_order(order: Array | None) -> None:
     raise ValueError(f"order must be a 1-d array of unit indices, got shape {tuple(jnp.shape(order))}")
 
 
-def classical_step(x: Array, weights: Array, schedule: str = "sync", order: Array | None = None) -> Array:
+def classical_step(weights: Array, x: Array, schedule: str = "sync", order: Array | None = None) -> Array:
   """One classical Hopfield update x ← sign(W x) (seed 002, Eq. 1).
 
   "sync" updates every unit at once; "async" updates units one at a time in
@@ -67,8 +67,8 @@ def classical_step(x: Array, weights: Array, schedule: str = "sync", order: Arra
   Shapes are checked statically (inside jit too): weights must be (d, d), x (d,).
 
   Args:
-    x: (d,) state.
     weights: (d, d) couplings (see `energies.hebbian_weights`).
+    x: (d,) state.
     schedule: "sync" or "async".
     order: (k,) unit indices for "async" (a permutation of 0..d−1 for a full sweep).
   Returns:
@@ -90,13 +90,13 @@ def classical_step(x: Array, weights: Array, schedule: str = "sync", order: Arra
   return out
 
 
-def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, schedule: str = "sync",
+def classical_retrieve(weights: Array, x: Array, n_steps: int = 10, schedule: str = "sync",
                        key: Array | None = None, return_trajectory: bool = False):
   """Runs `n_steps` classical updates (sweeps for "async") from x (seed 002, Eqs. 1–3).
 
   Args:
-    x: (d,) initial state (continuous cues allowed).
     weights: (d, d) couplings.
+    x: (d,) initial state (continuous cues allowed).
     n_steps: number of synchronous updates or asynchronous sweeps.
     schedule: "sync" or "async".
     key: PRNG key; for "async", a fresh random unit order is drawn each sweep.
@@ -109,7 +109,7 @@ def classical_retrieve(x: Array, weights: Array, n_steps: int = 10, schedule: st
   x = _checks.check_state("x", x, weights.shape[0])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
   _checks.check_choice("schedule", schedule, SCHEDULES)
-  final, traj = _scan_updates(lambda s, o: classical_step(s, weights, schedule, o), x, n_steps, schedule, key)
+  final, traj = _scan_updates(lambda s, o: classical_step(weights, s, schedule, o), x, n_steps, schedule, key)
   if return_trajectory:
     return final, jnp.concatenate([x[None], traj], axis=0)
   return final
@@ -145,7 +145,7 @@ def _poly_gains(z_plus: Array, z_minus: Array, kind: str, degree: int) -> Array:
   return -jnp.sum(_dense_f(zp, kind, degree) - _dense_f(zm, kind, degree), axis=0)
 
 
-def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int = 3) -> Array:
+def dense_flip_gains(patterns: Array, x: Array, kind: str = "exp", degree: int = 3) -> Array:
   """Per-unit energy gain of the +1 state over the −1 state, others fixed (seed 000 §A.2.2).
 
   For the polynomial kinds this is E(x_i = +1) − E(x_i = −1) with E = −Σ_n F(y_nᵀx)
@@ -158,8 +158,8 @@ def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int =
   which is all the flip rule uses, and it cannot overflow for any d.
 
   Args:
-    x: (d,) state.
     patterns: (N, d).
+    x: (d,) state.
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree (polynomial kinds).
   Returns:
@@ -177,7 +177,7 @@ def dense_flip_gains(x: Array, patterns: Array, kind: str = "exp", degree: int =
   return _poly_gains(z_plus, z_minus, kind, degree)
 
 
-def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, schedule: str = "async",
+def dense_step(patterns: Array, x: Array, kind: str = "exp", degree: int = 3, schedule: str = "async",
                order: Array | None = None) -> Array:
   """One dense-associative-memory update: each unit takes the sign of lower energy.
 
@@ -188,8 +188,8 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, sc
   `order`, each seeing the ones already updated.
 
   Args:
-    x: (d,) state.
     patterns: (N, d).
+    x: (d,) state.
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree (polynomial kinds).
     schedule: "sync" or "async".
@@ -202,7 +202,7 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, sc
   _check_dense_against(x, patterns)
   _check_order(order)
   if schedule == "sync":
-    return jnp.where(dense_flip_gains(x, patterns, kind, degree) <= 0, 1.0, -1.0).astype(x.dtype)
+    return jnp.where(dense_flip_gains(patterns, x, kind, degree) <= 0, 1.0, -1.0).astype(x.dtype)
   if order is None:
     order = jnp.arange(x.shape[0])
 
@@ -220,13 +220,13 @@ def dense_step(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, sc
   return out
 
 
-def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3, n_steps: int = 5,
+def dense_retrieve(patterns: Array, x: Array, kind: str = "exp", degree: int = 3, n_steps: int = 5,
                    schedule: str = "async", key: Array | None = None) -> Array:
   """`n_steps` dense-memory updates from the binarised state sign(x) (seed 002 Eq. 4; seed 000 Eq. 2).
 
   Args:
-    x: (d,) initial state.
     patterns: (N, d) stored ±1 patterns.
+    x: (d,) initial state.
     kind: "poly", "rectified_poly" or "exp".
     degree: polynomial degree.
     n_steps: updates (sweeps for "async").
@@ -239,7 +239,7 @@ def dense_retrieve(x: Array, patterns: Array, kind: str = "exp", degree: int = 3
   x = _checks.check_state("x", x, patterns.shape[1])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
   _checks.check_choice("schedule", schedule, SCHEDULES)
-  final, _ = _scan_updates(lambda s, o: dense_step(s, patterns, kind, degree, schedule, o), sign(x),
+  final, _ = _scan_updates(lambda s, o: dense_step(patterns, s, kind, degree, schedule, o), sign(x),
                            n_steps, schedule, key)
   return final
 
@@ -256,11 +256,11 @@ def bank_mhn_update(bank: PatternBank, x: Array, beta: float | Array,
   """
   _checks.debug_check_positive("beta", beta)
   _checks.debug_check_finite("x", x)
-  p = mixture.bank_partials(x, bank, beta, 0.0, mode)
+  p = mixture.bank_partials(bank, x, beta, 0.0, mode)
   return bank.center + mixture.mean(p)
 
 
-def mhn_update(x: Array, patterns: Array | PatternBank, beta: float | Array,
+def mhn_update(patterns: Array | PatternBank, x: Array, beta: float | Array,
                mode: mixture.Mode = mixture.DENSE) -> Array:
   """Modern Hopfield update ξ ← X softmax(β Xᵀ ξ) (seed 000, Eq. 3; Ramsauer et al. 2020).
 
@@ -268,8 +268,8 @@ def mhn_update(x: Array, patterns: Array | PatternBank, beta: float | Array,
   `PatternBank`, empty slots (log-weight −inf) take no part and log-weights bias the softmax.
 
   Args:
-    x: (d,) state.
     patterns: (N, d) patterns or a `PatternBank`.
+    x: (d,) state.
     beta: inverse temperature > 0.
     mode: mixture mode (Dense, Streaming, Sharded).
   Returns:
@@ -282,14 +282,14 @@ def mhn_update(x: Array, patterns: Array | PatternBank, beta: float | Array,
   return bank_mhn_update(bank, x, beta, mode)
 
 
-def mhn_retrieve(x: Array, patterns: Array | PatternBank, beta: float | Array = 5.0,
+def mhn_retrieve(patterns: Array | PatternBank, x: Array, beta: float | Array = 5.0,
                  n_steps: int = 150, tol: float | None = None, return_trajectory: bool = False,
                  mode: mixture.Mode = mixture.DENSE):
   """Iterates the modern Hopfield update (seed 000, Eq. 3; seed 002, Eq. 5).
 
   Args:
-    x: (d,) query.
     patterns: (N, d) stored patterns, or a `PatternBank` (built once; reuse it across calls).
+    x: (d,) query.
     beta: inverse temperature > 0 (seed 002 uses 5; seed 000's code uses 20 on dot products
       scaled by 1/√d, i.e. beta = 20/√d here).
     n_steps: number of updates (the maximum when `tol` is set).

@@ -224,7 +224,7 @@ def _sharded_partials(q, bank: PatternBank, a, b, mode: Sharded) -> Partials:
   return fn(q, bank.centered, bank.sq_norms, bank.log_weights, a, b)
 
 
-def bank_partials(q: Array, bank: PatternBank, a: Array | float, b: Array | float,
+def bank_partials(bank: PatternBank, q: Array, a: Array | float, b: Array | float,
                   mode: Mode = DENSE) -> Partials:
   """Partials of h = softmax_n(a qᵀ(y_n − c) + b ‖y_n − c‖² + log π_n) over the bank, for ONE query.
 
@@ -233,8 +233,8 @@ def bank_partials(q: Array, bank: PatternBank, a: Array | float, b: Array | floa
   Σ h_n y_n.
 
   Args:
-    q: (d,) the query, already relative to the centre as the caller's algebra requires.
     bank: the `PatternBank`.
+    q: (d,) the query, already relative to the centre as the caller's algebra requires.
     a, b: scalars of the logits.
     mode: Dense(), Streaming(chunk_size) or Sharded(mesh, axis, inner).
   Returns:

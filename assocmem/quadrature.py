@@ -110,15 +110,15 @@ def _check_weighted_points(
 
 
 def weighted_points_log_density(
-    x: Array, t: Array, points: Array, log_weights: Array, sde: Any
+    points: Array, log_weights: Array, x: Array, t: Array, sde: Any
 ) -> Array:
   """log p_t(x) of a weighted point mixture Σ_i w_i δ(y - y_i). Seed 002, Eqs. 12 and 24.
 
   Args:
-    x: [d] one state.
-    t: scalar diffusion time.
     points: [M, d] points y_i.
     log_weights: [M] log w_i, normalised (logsumexp = 0).
+    x: [d] one state.
+    t: scalar diffusion time.
     sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
 
   Returns:
@@ -132,7 +132,7 @@ def weighted_points_log_density(
 
 
 def weighted_points_score(
-    x: Array, t: Array, points: Array, log_weights: Array, sde: Any
+    points: Array, log_weights: Array, x: Array, t: Array, sde: Any
 ) -> Array:
   """Closed-form score Σ_i π_i(x) (θ_t y_i - x)/v_t of a weighted point mixture.
 
@@ -152,9 +152,9 @@ def _check_curve_state(x: Array, curve: Curve) -> None:
 
 
 def semantic_log_density_quadrature(
+    curve: Curve,
     x: Array,
     t: Array,
-    curve: Curve,
     sde: Any,
     n_nodes: int = 64,
     n_panels: int = 1,
@@ -169,9 +169,9 @@ def semantic_log_density_quadrature(
   :func:`semantic_log_density` (polyline, exact per segment) for small t.
 
   Args:
+    curve: ``y(s)``, scalar s ∈ [0, 1] -> [d].
     x: [d] one state.
     t: scalar diffusion time.
-    curve: ``y(s)``, scalar s ∈ [0, 1] -> [d].
     sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
     n_nodes, n_panels, log_density_s: see :func:`curve_quadrature`.
 
@@ -180,13 +180,13 @@ def semantic_log_density_quadrature(
   """
   _check_curve_state(x, curve)
   points, log_w = curve_quadrature(curve, n_nodes, n_panels, log_density_s)
-  return weighted_points_log_density(x, t, points, log_w, sde)
+  return weighted_points_log_density(points, log_w, x, t, sde)
 
 
 def semantic_score_quadrature(
+    curve: Curve,
     x: Array,
     t: Array,
-    curve: Curve,
     sde: Any,
     n_nodes: int = 64,
     n_panels: int = 1,
@@ -198,4 +198,4 @@ def semantic_score_quadrature(
   """
   _check_curve_state(x, curve)
   points, log_w = curve_quadrature(curve, n_nodes, n_panels, log_density_s)
-  return weighted_points_score(x, t, points, log_w, sde)
+  return weighted_points_score(points, log_w, x, t, sde)

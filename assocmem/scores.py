@@ -48,7 +48,7 @@ def bank_score(bank: PatternBank, x: Array, t: Array, sde, mode: mixture.Mode = 
   """
   theta, var = _kernel(sde, t)
   q, a, b = _bank_logits_scalars(bank, x, theta, var)
-  p = mixture.bank_partials(q, bank, a, b, mode)
+  p = mixture.bank_partials(bank, q, a, b, mode)
   return (theta * mixture.mean(p) - q) / var
 
 
@@ -57,7 +57,7 @@ def bank_log_density(bank: PatternBank, x: Array, t: Array, sde,
   """log p_t(x) of one state, no validation (seed 002 Eqs. 8/12; VP kernel of App. A)."""
   theta, var = _kernel(sde, t)
   q, a, b = _bank_logits_scalars(bank, x, theta, var)
-  p = mixture.bank_partials(q, bank, a, b, mode)
+  p = mixture.bank_partials(bank, q, a, b, mode)
   d = x.shape[-1]
   log_norm_w = jax.nn.logsumexp(bank.log_weights)
   return (mixture.log_normalizer(p) - 0.5 * jnp.sum(q * q) / var - log_norm_w
@@ -73,14 +73,14 @@ def _prepare(x: Any, t: Any, patterns: Any, sde: Any, mode: Any) -> tuple[Array,
   return x, bank
 
 
-def log_density(x: Array, t: Array, patterns: Array | PatternBank, sde,
+def log_density(patterns: Array | PatternBank, x: Array, t: Array, sde,
                 mode: mixture.Mode = mixture.DENSE) -> Array:
   """log p_t(x) for one state x (d,) (seed 002, Eqs. 8/12; VP: App. A).
 
   Args:
+    patterns: (N, d) stored patterns, or a `PatternBank` (weights and empty slots honoured).
     x: (d,) state.
     t: scalar time > 0.
-    patterns: (N, d) stored patterns, or a `PatternBank` (weights and empty slots honoured).
     sde: any SDE of the `assocmem.sde` protocol.
     mode: mixture mode (Dense, Streaming, Sharded).
   Returns:
@@ -90,14 +90,14 @@ def log_density(x: Array, t: Array, patterns: Array | PatternBank, sde,
   return bank_log_density(bank, x, t, sde, mode)
 
 
-def score(x: Array, t: Array, patterns: Array | PatternBank, sde,
+def score(patterns: Array | PatternBank, x: Array, t: Array, sde,
           mode: mixture.Mode = mixture.DENSE) -> Array:
   """Exact score ∇_x log p_t(x) of one state x (d,) (seed 002, Eqs. A3–A4).
 
   Args:
+    patterns: (N, d) stored patterns, or a `PatternBank`.
     x: (d,) state.
     t: scalar time > 0.
-    patterns: (N, d) stored patterns, or a `PatternBank`.
     sde: any SDE of the `assocmem.sde` protocol.
     mode: mixture mode.
   Returns:
@@ -127,14 +127,14 @@ def exact_score_fn(sde, mode: mixture.Mode = mixture.DENSE) -> ScoreFn:
   return score_fn
 
 
-def denoiser(x: Array, t: Array, patterns: Array | PatternBank, sde,
+def denoiser(patterns: Array | PatternBank, x: Array, t: Array, sde,
              mode: mixture.Mode = mixture.DENSE) -> Array:
   """Posterior mean E[θ_t y | x_t = x] = x + v_t ∇log p_t(x) (Tweedie), for one state."""
   x, bank = _prepare(x, t, patterns, sde, mode)
   return x + sde.variance(t) * bank_score(bank, x, t, sde, mode)
 
 
-def posterior(x: Array, t: Array, patterns: Array | PatternBank, sde) -> Array:
+def posterior(patterns: Array | PatternBank, x: Array, t: Array, sde) -> Array:
   """(N,) posterior weights h_n(x) = P(y = y_n | x_t = x) of Eq. A4 (dense; for analysis and tests)."""
   x, bank = _prepare(x, t, patterns, sde, mixture.DENSE)
   theta, var = _kernel(sde, t)

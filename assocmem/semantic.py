@@ -128,15 +128,15 @@ def _check_semantic_shapes(a: Array, b: Array, log_weights: Array) -> None:
 
 def _semantic_log_density(state: SemanticState, x: Array, theta: Array, var: Array) -> Array:
   a, b, log_w = state
-  return box_mixture_log_density(x, theta, var, a, (b - a)[:, None, :], log_w)
+  return box_mixture_log_density(a, (b - a)[:, None, :], log_w, x, theta, var)
 
 
 def _semantic_score(state: SemanticState, x: Array, theta: Array, var: Array) -> Array:
   a, b, log_w = state
-  return box_mixture_score(x, theta, var, a, (b - a)[:, None, :], log_w)
+  return box_mixture_score(a, (b - a)[:, None, :], log_w, x, theta, var)
 
 
-def _semantic_inputs(x: Array, t: Array, curve: Curve, sde: Any, n_segments: int,
+def _semantic_inputs(curve: Curve, x: Array, t: Array, sde: Any, n_segments: int,
                      log_density_s: Optional[Callable[[Array], Array]]) -> tuple[SemanticState, Array, Array, Array]:
   """(state, x, θ_t, v_t) of a semantic memory on a curve: the checked arguments of Eq. 24."""
   x = _checks.check_state("x", x, curve_dim(curve))
@@ -146,9 +146,9 @@ def _semantic_inputs(x: Array, t: Array, curve: Curve, sde: Any, n_segments: int
 
 
 def semantic_log_density(
+    curve: Curve,
     x: Array,
     t: Array,
-    curve: Curve,
     sde: Any,
     n_segments: int = DEFAULT_N_SEGMENTS,
     log_density_s: Optional[Callable[[Array], Array]] = None,
@@ -165,9 +165,9 @@ def semantic_log_density(
   concentrates on the whole polyline, never on isolated points.
 
   Args:
+    curve: ``y(s)``, scalar s ∈ [0, 1] -> [d].
     x: [d] one state.
     t: scalar diffusion time.
-    curve: ``y(s)``, scalar s ∈ [0, 1] -> [d].
     sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
     n_segments: number K of polyline segments (see :func:`semantic_state`).
     log_density_s: optional unnormalised log-density in s (default: uniform in arc length).
@@ -175,13 +175,13 @@ def semantic_log_density(
   Returns:
     scalar log-density.
   """
-  return _semantic_log_density(*_semantic_inputs(x, t, curve, sde, n_segments, log_density_s))
+  return _semantic_log_density(*_semantic_inputs(curve, x, t, sde, n_segments, log_density_s))
 
 
 def semantic_score(
+    curve: Curve,
     x: Array,
     t: Array,
-    curve: Curve,
     sde: Any,
     n_segments: int = DEFAULT_N_SEGMENTS,
     log_density_s: Optional[Callable[[Array], Array]] = None,
@@ -193,19 +193,19 @@ def semantic_score(
   :func:`semantic_log_density` (same polyline); its component along the
   polyline vanishes on it as t → 0. Arguments as there. Returns [d].
   """
-  return _semantic_score(*_semantic_inputs(x, t, curve, sde, n_segments, log_density_s))
+  return _semantic_score(*_semantic_inputs(curve, x, t, sde, n_segments, log_density_s))
 
 
 def semantic_energy(
+    curve: Curve,
     x: Array,
     t: Array,
-    curve: Curve,
     sde: Any,
     n_segments: int = DEFAULT_N_SEGMENTS,
     log_density_s: Optional[Callable[[Array], Array]] = None,
 ) -> Array:
   """Energy -log p_t(x) of a semantic memory on a curve (polyline). Seed 002, Eq. 24."""
-  return -semantic_log_density(x, t, curve, sde, n_segments, log_density_s)
+  return -semantic_log_density(curve, x, t, sde, n_segments, log_density_s)
 
 
 def semantic_score_fn(sde: Any) -> ScoreFn:
@@ -265,7 +265,7 @@ def circle(center: Array, radius: float) -> Curve:
 
 
 def circle_log_density(
-    x: Array, t: Array, center: Array, radius: float, sde: Any
+    center: Array, radius: float, x: Array, t: Array, sde: Any
 ) -> Array:
   """Exact log p_t(x) for the uniform density on a circle in R². Seed 002, Eq. 24.
 
@@ -274,10 +274,10 @@ def circle_log_density(
   closed-form reference for :func:`semantic_log_density`.
 
   Args:
-    x: [2] one state.
-    t: scalar diffusion time.
     center: [2] circle centre c.
     radius: circle radius R > 0.
+    x: [2] one state.
+    t: scalar diffusion time.
     sde: VPSDE or VESDE (anything with ``theta(t)`` and ``variance(t)``).
 
   Returns:

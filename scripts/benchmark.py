@@ -94,7 +94,7 @@ def _mhn_case() -> Case:
   patterns = assocmem.random_binary_patterns(jax.random.PRNGKey(0), n, d)
   queries = jax.random.normal(jax.random.PRNGKey(1), (b, d), jnp.float32)
   beta = 5.0 / np.sqrt(d)    # keeps the softmax soft at d = 256, so every update does real work
-  retrieve = jax.jit(jax.vmap(lambda q: assocmem.mhn_retrieve(q, patterns, beta, steps)))
+  retrieve = jax.jit(jax.vmap(lambda q: assocmem.mhn_retrieve(patterns, q, beta, steps)))
   pats_np, q_np = np.asarray(patterns)[None], np.asarray(queries)[None]
   return Case(fn=lambda: retrieve(queries), compile=lambda: retrieve.lower(queries).compile(),
               numpy_fn=lambda: numpy_ref.mhn_retrieve_np(q_np, pats_np, beta, steps)[0],
@@ -148,7 +148,7 @@ def _bf16_case() -> Case:
   queries = jax.random.normal(jax.random.PRNGKey(1), (b, d), jnp.float32)
   beta = 5.0 / np.sqrt(d)
   bank = assocmem.make_bank(patterns)
-  run = lambda mode: jax.jit(jax.vmap(lambda q: assocmem.mhn_retrieve(q, bank, beta, steps, mode=mode)))  # noqa: E731
+  run = lambda mode: jax.jit(jax.vmap(lambda q: assocmem.mhn_retrieve(bank, q, beta, steps, mode=mode)))  # noqa: E731
   low, full = run(mixture.Dense(jnp.bfloat16)), run(mixture.DENSE)
   ref = full(queries)
   out = low(queries)
@@ -188,7 +188,7 @@ def _stream_setup():
   queries = jax.random.uniform(jax.random.PRNGKey(1), (b, d), jnp.float32, -1.0, 1.0)
   mode = mixture.Streaming(chunk)
   beta = 8.0 / np.sqrt(d)
-  retrieve = jax.jit(jax.vmap(lambda q, bk: assocmem.mhn_retrieve(q, bk, beta, steps, mode=mode), (0, None)),
+  retrieve = jax.jit(jax.vmap(lambda q, bk: assocmem.mhn_retrieve(bk, q, beta, steps, mode=mode), (0, None)),
                      static_argnums=())
   return bank, queries, lambda bk, q: retrieve(q, bk)
 
@@ -210,8 +210,8 @@ def _streaming_case() -> Case:
   small = jax.tree.map(lambda x: x[: 2**16] if x.ndim and x.shape[0] == n else x, bank)
   qs = queries[:256]
   beta = 8.0 / np.sqrt(d)
-  dense = jax.vmap(lambda q: assocmem.mhn_retrieve(q, small, beta, steps))(qs)
-  stream = jax.vmap(lambda q: assocmem.mhn_retrieve(q, small, beta, steps, mode=mixture.Streaming(chunk)))(qs)
+  dense = jax.vmap(lambda q: assocmem.mhn_retrieve(small, q, beta, steps))(qs)
+  stream = jax.vmap(lambda q: assocmem.mhn_retrieve(small, q, beta, steps, mode=mixture.Streaming(chunk)))(qs)
   return Case(fn=lambda: retrieve(bank, queries), numpy_fn=None,
               flops=4.0 * b * n * d * steps, matmul=((b, d), (d, chunk)),
               extra={"shape": {"B": b, "N": n, "d": d, "updates": steps, "chunk": chunk, "beta": beta},

@@ -51,23 +51,23 @@ def test_classical_step_rejects_non_square_weights(weights):
   """1-d weights used to give a scalar "state" (W @ x is a dot product)."""
   for mode in ("sync", "async"):
     with pytest.raises(ValueError, match=r"^weights must be a square \(5, 5\)"):
-      am.classical_step(X, weights, mode)
+      am.classical_step(weights, X, mode)
   with pytest.raises(ValueError, match=r"^weights "):   # a static check: inside jit as well
-    jax.jit(lambda x: am.classical_step(x, weights))(X)
+    jax.jit(lambda x: am.classical_step(weights, x))(X)
 
 
 def test_classical_step_rejects_mismatched_state_and_order():
   with pytest.raises(ValueError, match=r"^x must have shape \(5,\)"):
-    am.classical_step(jnp.ones(D + 1), W)
+    am.classical_step(W, jnp.ones(D + 1))
   with pytest.raises(ValueError, match=r"^order "):
-    am.classical_step(X, W, "async", order=jnp.zeros((2, 2), jnp.int32))
+    am.classical_step(W, X, "async", order=jnp.zeros((2, 2), jnp.int32))
 
 
 def test_dense_step_rejects_one_dimensional_patterns():
   with pytest.raises(ValueError, match=r"^patterns must have shape \(n_patterns, dim\)"):
-    am.dense_step(X, P[0])
+    am.dense_step(P[0], X)
   with pytest.raises(ValueError, match=r"^patterns "):
-    am.dense_flip_gains(X, P[0], "poly")
+    am.dense_flip_gains(P[0], X, "poly")
 
 
 # ---------------------------------------------------------------- dense_energy: overflow
@@ -83,24 +83,24 @@ def test_dense_energy_large_degree_raises_instead_of_minus_inf():
   for degree in (50, 51):
     for kind in ("poly", "rectified_poly"):
       with pytest.raises(ValueError, match=rf"^degree {degree} is too large for float32.*overflows"):
-        am.dense_energy(x, patterns, kind, degree)
+        am.dense_energy(patterns, x, kind, degree)
   with pytest.raises(ValueError, match=r"degree <= 18 fits"):   # 100^18 · 4 < 3.4e38 < 100^19 · 4
-    am.dense_energy(x, patterns, "poly", 50)
-  assert bool(jnp.isfinite(am.dense_energy(x, patterns, "poly", 18)))
+    am.dense_energy(patterns, x, "poly", 50)
+  assert bool(jnp.isfinite(am.dense_energy(patterns, x, "poly", 18)))
 
 
 def test_dense_energy_exp_overflow_raises():
   x, patterns = _big_problem()
   with pytest.raises(ValueError, match=r"^kind 'exp': dense_energy overflows float32"):
-    am.dense_energy(x, patterns, "exp")
-  assert bool(jnp.isfinite(am.dense_energy(x * 0.5, patterns, "exp")))   # max xᵀy = 50
+    am.dense_energy(patterns, x, "exp")
+  assert bool(jnp.isfinite(am.dense_energy(patterns, x * 0.5, "exp")))   # max xᵀy = 50
 
 
 def test_dense_energy_large_degree_is_exact_where_it_fits(x64):
   """The same energy is representable in float64: no error, and the printed value."""
   x, patterns = _big_problem(dtype=jnp.float64)
   z = np.asarray(patterns) @ np.asarray(x)
-  np.testing.assert_allclose(am.dense_energy(x, patterns, "poly", 50), -np.sum(z**50), rtol=1e-12)
+  np.testing.assert_allclose(am.dense_energy(patterns, x, "poly", 50), -np.sum(z**50), rtol=1e-12)
 
 
 def test_dense_flip_gains_large_degree_keep_their_sign():
@@ -108,7 +108,7 @@ def test_dense_flip_gains_large_degree_keep_their_sign():
   x, patterns = _big_problem()
   cue = x.at[:7].multiply(-1.0)
   for kind in ("poly", "rectified_poly"):
-    gains = am.dense_flip_gains(cue, patterns, kind, 50)
+    gains = am.dense_flip_gains(patterns, cue, kind, 50)
     assert bool(jnp.all(jnp.isfinite(gains)))
     # exact signs from integer arithmetic (Python ints do not overflow).
     p, c = np.asarray(patterns, np.int64), np.asarray(cue, np.int64)
@@ -120,5 +120,5 @@ def test_dense_flip_gains_large_degree_keep_their_sign():
       exact.append(-sum(f(int(v)) for v in p @ cp) + sum(f(int(v)) for v in p @ cm))
     np.testing.assert_array_equal(np.sign(np.asarray(gains)), np.sign(np.array(exact, float)))
     # the stored pattern is retrieved (it used to collapse to all −1 through NaN gains).
-    np.testing.assert_array_equal(am.dense_step(cue, patterns, kind, 50, "sync"), x)
-    np.testing.assert_array_equal(am.dense_retrieve(cue, patterns, kind, 50, n_steps=2), x)
+    np.testing.assert_array_equal(am.dense_step(patterns, cue, kind, 50, "sync"), x)
+    np.testing.assert_array_equal(am.dense_retrieve(patterns, cue, kind, 50, n_steps=2), x)

@@ -132,7 +132,7 @@ def _reference_wrong_bits(model, cfg, key, n, d):
     mem = ExactDiffusion(cue_theta=cfg.theta, n_steps=cfg.ode_steps, t_end=cfg.t_end)
     out = mem.recall(mem.store(None, jnp.asarray(patterns)), jnp.asarray(cues))
   elif model == "mhn":
-    out = jax.vmap(lambda c: hopfield.mhn_retrieve(c, jnp.asarray(patterns), cfg.mhn_beta,
+    out = jax.vmap(lambda c: hopfield.mhn_retrieve(jnp.asarray(patterns), c, cfg.mhn_beta,
                                                    cfg.mhn_steps))(jnp.asarray(cues))
   else:
     mem = ClassicalHopfield(n_steps=cfg.classic_steps)

@@ -67,7 +67,7 @@ def test_own_and_max_weight_match_the_posterior_in_every_mode(key):
   dense = assocmem.make_bank(ys)
   x = 0.7 * ys[4] + 0.5 * jax.random.normal(jax.random.PRNGKey(3), (5,))
   t = 1.3
-  h = np.asarray(assocmem.posterior(x, t, ys, sde))
+  h = np.asarray(assocmem.posterior(ys, x, t, sde))
   assert h.sum() == pytest.approx(1.0, abs=1e-6)
   for bank, mode in ((dense, mixture.DENSE), (dense, mixture.Streaming(4)),          # padded per call
                      (col.cell_bank(key, 5, 21, 1.0, 8), mixture.Streaming(8))):       # padded capacity 24
@@ -80,7 +80,7 @@ def test_own_and_max_weight_match_the_posterior_in_every_mode(key):
   bank = col.cell_bank(key, 5, 21, 1.0, 8)
   pts = bank.patterns[:21]
   own, top = col.own_and_max_weight(bank, 2, x, t, sde, mixture.Streaming(8))
-  hp = np.asarray(assocmem.posterior(x, t, pts, sde))
+  hp = np.asarray(assocmem.posterior(pts, x, t, sde))
   np.testing.assert_allclose([float(own), float(top)], [hp[2], hp.max()], rtol=1e-5)
 
 

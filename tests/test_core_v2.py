@@ -106,9 +106,9 @@ def test_log_weights_minus_inf_is_an_empty_slot():
   plain = am.make_bank(p)
   x = jnp.ones(4) * 0.3
   for t in (1e-3, 0.1, 2.0):
-    np.testing.assert_allclose(am.score(x, t, padded, VP), am.score(x, t, plain, VP), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(am.log_density(x, t, padded, VP), am.log_density(x, t, plain, VP), rtol=1e-5)
-  np.testing.assert_allclose(am.mhn_update(x, padded, 3.0), am.mhn_update(x, plain, 3.0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(am.score(padded, x, t, VP), am.score(plain, x, t, VP), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(am.log_density(padded, x, t, VP), am.log_density(plain, x, t, VP), rtol=1e-5)
+  np.testing.assert_allclose(am.mhn_update(padded, x, 3.0), am.mhn_update(plain, x, 3.0), rtol=1e-5, atol=1e-6)
 
 
 def test_log_weights_weight_the_mixture(x64):
@@ -123,8 +123,8 @@ def test_log_weights_weight_the_mixture(x64):
     comps = jnp.exp(-jnp.sum((x - theta * p) ** 2, -1) / (2 * v)) / (2 * jnp.pi * v)
     return jnp.log(jnp.sum(jnp.exp(lw) * comps))
 
-  np.testing.assert_allclose(am.log_density(x, t, bank, VP), logp(x), rtol=1e-12)
-  np.testing.assert_allclose(am.score(x, t, bank, VP), jax.grad(logp)(x), rtol=1e-10)
+  np.testing.assert_allclose(am.log_density(bank, x, t, VP), logp(x), rtol=1e-12)
+  np.testing.assert_allclose(am.score(bank, x, t, VP), jax.grad(logp)(x), rtol=1e-10)
 
 
 def test_write_many_and_write_fill_slots():
@@ -137,7 +137,7 @@ def test_write_many_and_write_fill_slots():
   np.testing.assert_allclose(bank.patterns[1:3], rows)
   ref = am.make_bank(jnp.concatenate([rows, jnp.ones((1, 3))]), center=jnp.zeros(3))
   x = jnp.array([0.5, 1.0, 1.5])
-  np.testing.assert_allclose(am.score(x, 0.2, bank, VP), am.score(x, 0.2, ref, VP), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(am.score(bank, x, 0.2, VP), am.score(ref, x, 0.2, VP), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("fn, name", [
@@ -153,7 +153,7 @@ def test_write_many_and_write_fill_slots():
     (lambda: am.write_many(am.empty_bank(2, 3), 0, jnp.ones((3, 3))), "patterns"),
     (lambda: am.exact_score_fn(VP)(jnp.ones((3, 2)), jnp.ones(2), 0.5), "PatternBank"),
     (lambda: mixture.Streaming(chunk_size=0), "chunk_size"),
-    (lambda: am.score(jnp.ones(2), 0.5, jnp.ones((3, 2)), VP, mode="dense"), "mode"),
+    (lambda: am.score(jnp.ones((3, 2)), jnp.ones(2), 0.5, VP, mode="dense"), "mode"),
 ])
 def test_bank_bad_input(fn, name):
   with pytest.raises(ValueError, match=name):
@@ -186,37 +186,37 @@ def test_streaming_equals_dense(chunk):
     # at t = 1e-3 the logits are O(1e4) and any change of summation order moves a mixed posterior)
     idx = jax.random.randint(jax.random.PRNGKey(1), (32,), 0, 1024)
     xs = VP.theta(t) * bank.patterns[idx] + jnp.sqrt(VP.variance(t)) * jax.random.normal(jax.random.PRNGKey(0), (32, 16))
-    scores = jax.jit(lambda m: jax.vmap(lambda x: am.score(x, t, bank, VP, m))(xs), static_argnums=0)
+    scores = jax.jit(lambda m: jax.vmap(lambda x: am.score(bank, x, t, VP, m))(xs), static_argnums=0)
     scale = float(jnp.max(jnp.abs(scores(mixture.DENSE))))
     testing.assert_modes_agree(scores, modes, rtol=1e-5, atol=1e-5 * scale)
     # log p = log Σe^ℓ − ‖q‖²/2v: two terms of size ‖q‖²/2v cancel, so compare on their scale
     scale = float(jnp.max(jnp.sum((xs - VP.theta(t) * bank.center) ** 2, -1) / (2 * VP.variance(t))))
-    testing.assert_modes_agree(lambda m: jax.vmap(lambda x: am.log_density(x, t, bank, VP, m))(xs), modes,
+    testing.assert_modes_agree(lambda m: jax.vmap(lambda x: am.log_density(bank, x, t, VP, m))(xs), modes,
                                rtol=1e-5, atol=1e-6 * scale)
   xs = jax.random.normal(jax.random.PRNGKey(2), (32, 16))
-  testing.assert_modes_agree(lambda m: jax.vmap(lambda x: am.mhn_retrieve(x, bank, 2.0, 5, mode=m))(xs), modes,
+  testing.assert_modes_agree(lambda m: jax.vmap(lambda x: am.mhn_retrieve(bank, x, 2.0, 5, mode=m))(xs), modes,
                              rtol=0, atol=1e-5)
 
 
 def test_streaming_pads_a_bank_that_is_not_a_multiple_of_the_chunk():
   bank = _bank(0, 10, 4)
   x = jnp.linspace(-1, 1, 4)
-  testing.assert_modes_agree(lambda m: am.score(x, 0.5, bank, VP, m), [mixture.DENSE, mixture.Streaming(4)],
+  testing.assert_modes_agree(lambda m: am.score(bank, x, 0.5, VP, m), [mixture.DENSE, mixture.Streaming(4)],
                              rtol=1e-6, atol=1e-6)
 
 
 def test_streaming_gradient_equals_dense():
   bank = _bank(9, 256, 8)
   x = jnp.linspace(-1, 1, 8)
-  testing.assert_modes_agree(lambda m: jax.grad(lambda x: am.log_density(x, 0.2, bank, VP, m))(x),
+  testing.assert_modes_agree(lambda m: jax.grad(lambda x: am.log_density(bank, x, 0.2, VP, m))(x),
                              [mixture.DENSE, mixture.Streaming(32)], rtol=1e-5, atol=1e-5)
 
 
 def test_bfloat16_similarities_are_close():
   bank = _bank(10, 512, 32)
   xs = jax.random.normal(jax.random.PRNGKey(1), (16, 32))
-  dense = jax.vmap(lambda x: am.mhn_update(x, bank, 1.0))(xs)
-  low = jax.vmap(lambda x: am.mhn_update(x, bank, 1.0, mixture.Dense(jnp.bfloat16)))(xs)
+  dense = jax.vmap(lambda x: am.mhn_update(bank, x, 1.0))(xs)
+  low = jax.vmap(lambda x: am.mhn_update(bank, x, 1.0, mixture.Dense(jnp.bfloat16)))(xs)
   err = float(jnp.max(jnp.abs(low - dense)) / jnp.max(jnp.abs(dense)))
   assert 0 < err < 0.05, err
 
@@ -244,14 +244,14 @@ SHARDED_SCRIPT = textwrap.dedent("""
           # the primitive's output (the posterior mean, Tweedie's denoiser x + v s) agrees to 1e-6;
           # the score itself divides it by v_t, which scales rounding by 1/v_t at small t
           xs_t = near(b, t)
-          den = lambda bb, md: jax.vmap(lambda x: x + vp.variance(t) * am.score(x, t, bb, vp, md))(xs_t)
+          den = lambda bb, md: jax.vmap(lambda x: x + vp.variance(t) * am.score(bb, x, t, vp, md))(xs_t)
           np.testing.assert_allclose(jax.jit(den, static_argnums=1)(sb, mode), den(b, mixture.DENSE), rtol=1e-5, atol=1e-6)
           q = xs_t - vp.theta(t) * b.center
           a = vp.theta(t) / vp.variance(t)
-          mean = lambda bb, md: jax.vmap(lambda q: mixture.mean(mixture.bank_partials(q, bb, a, -0.5 * a * vp.theta(t), md)))(q)
+          mean = lambda bb, md: jax.vmap(lambda q: mixture.mean(mixture.bank_partials(bb, q, a, -0.5 * a * vp.theta(t), md)))(q)
           np.testing.assert_allclose(jax.jit(mean, static_argnums=1)(sb, mode), mean(b, mixture.DENSE), rtol=1e-5, atol=1e-6)
-        d = jax.vmap(lambda x: am.mhn_retrieve(x, b, 3.0, 4))(xs)
-        s = jax.jit(jax.vmap(lambda x: am.mhn_retrieve(x, sb, 3.0, 4, mode=mode)))(xs)
+        d = jax.vmap(lambda x: am.mhn_retrieve(b, x, 3.0, 4))(xs)
+        s = jax.jit(jax.vmap(lambda x: am.mhn_retrieve(sb, x, 3.0, 4, mode=mode)))(xs)
         np.testing.assert_allclose(s, d, rtol=1e-6, atol=1e-6)
     am.make_bank(mixture.shard_bank(bank, mesh).patterns)   # validation works on sharded arrays
     print("SHARDED_OK")
@@ -282,18 +282,18 @@ def test_midpoint_posterior_is_one_half_in_float32(t):
   bank = am.make_bank(p)
   theta, v = VP.theta(t), VP.variance(t)
   x = theta * (p[0] + p[1]) / 2
-  post = am.posterior(x, t, bank, VP)
+  post = am.posterior(bank, x, t, VP)
   np.testing.assert_allclose(post, [0.5, 0.5], atol=0.01)
   # the score's posterior, read off its value: s = (θ Σh y − x)/v  ⇒  h₁ = ((v s + x)/θ − y₂)·(y₁ − y₂)/‖y₁ − y₂‖²
-  s = am.score(x, t, bank, VP)
+  s = am.score(bank, x, t, VP)
   mean = (v * s + x) / theta
   h1 = float(jnp.dot(mean - p[1], p[0] - p[1]) / jnp.dot(p[0] - p[1], p[0] - p[1]))
   assert abs(h1 - 0.5) < 0.01, h1
-  g = jax.grad(lambda x: am.log_density(x, t, bank, VP))(x)
+  g = jax.grad(lambda x: am.log_density(bank, x, t, VP))(x)
   h1g = float(jnp.dot((v * g + x) / theta - p[1], p[0] - p[1]) / jnp.dot(p[0] - p[1], p[0] - p[1]))
   assert abs(h1g - 0.5) < 0.01, h1g
   # MHN update at the equivalent inverse temperature β(t) = θ_t / v_t (seed 002, Eq. 14)
-  new = am.mhn_update(x, bank, theta / v)
+  new = am.mhn_update(bank, x, theta / v)
   hm = float(jnp.dot(new - p[1], p[0] - p[1]) / jnp.dot(p[0] - p[1], p[0] - p[1]))
   assert abs(hm - 0.5) < 0.01, hm
 
@@ -308,8 +308,8 @@ def test_image_like_bank_float32_matches_float64(t):
   theta, v = np.exp(-0.4 * t), -np.expm1(-0.8 * t)
   xs = theta * imgs[idx] + np.sqrt(v) * rng.standard_normal((3, d))
   bank32 = am.make_bank(jnp.asarray(imgs, jnp.float32))
-  s32 = jax.jit(jax.vmap(lambda x: am.score(x, t, bank32, VP)))(jnp.asarray(xs, jnp.float32))
-  g32 = jax.jit(jax.vmap(jax.grad(lambda x: am.log_density(x, t, bank32, VP))))(jnp.asarray(xs, jnp.float32))
+  s32 = jax.jit(jax.vmap(lambda x: am.score(bank32, x, t, VP)))(jnp.asarray(xs, jnp.float32))
+  g32 = jax.jit(jax.vmap(jax.grad(lambda x: am.log_density(bank32, x, t, VP))))(jnp.asarray(xs, jnp.float32))
   # float64 reference: the direct (uncentred, unexpanded) formula in NumPy
   ref = []
   for x in xs:
@@ -357,8 +357,8 @@ def test_user_defined_schedule_works_with_every_score_and_sampler(x64):
   p = jnp.asarray(rng.choice([-1.0, 1.0], size=(4, 6)))
   bank = am.make_bank(p)
   x = jnp.asarray(rng.standard_normal(6))
-  testing.assert_score_matches_log_density(lambda b, x, t: am.score(x, t, b, sde),
-                                           lambda b, x, t: am.log_density(x, t, b, sde), bank, x[None],
+  testing.assert_score_matches_log_density(lambda b, x, t: am.score(b, x, t, sde),
+                                           lambda b, x, t: am.log_density(b, x, t, sde), bank, x[None],
                                            jnp.array([0.05, 0.5]), rtol=1e-9, atol=1e-9)
   # the marginal's variance matches the SDE's own forward simulation
   sims = jax.vmap(lambda k: am.forward_sample(k, sde, p[0], 0.5, 400))(jax.random.split(jax.random.PRNGKey(0), 4000))
@@ -434,6 +434,6 @@ def test_checked_mode_catches_bad_values_under_jit_and_vmap():
     am.checked(run)(starts)
   np.testing.assert_allclose(am.checked(run)(jnp.array([0.5, 0.4])), run(jnp.array([0.5, 0.4])), rtol=1e-6)
   with pytest.raises(am.CheckError, match="beta"):
-    am.checked(jax.vmap(lambda b: am.mhn_update(x, bank, b)))(jnp.array([1.0, 0.0]))
+    am.checked(jax.vmap(lambda b: am.mhn_update(bank, x, b)))(jnp.array([1.0, 0.0]))
   with pytest.raises(am.CheckError, match="non-finite"):
-    am.checked(jax.vmap(lambda x: am.mhn_update(x, bank, 1.0)))(jnp.array([[1.0, 0, 0, 0], [jnp.nan, 0, 0, 0]]))
+    am.checked(jax.vmap(lambda x: am.mhn_update(bank, x, 1.0)))(jnp.array([[1.0, 0, 0, 0], [jnp.nan, 0, 0, 0]]))

@@ -42,8 +42,8 @@ def test_mhn_update_is_unit_gradient_step(x64, beta, binary):
   """mhn_update(x) − x == −∇u_MH(x) (seed 002 Eq. 5; seed 000 Eq. 3): the step is the 'score' of −u_MH."""
   patterns = _patterns(binary=binary)
   xs = jnp.stack([_state(seed, scale=0.5) for seed in range(3)])
-  testing.assert_score_matches_log_density(lambda p, x, t: am.mhn_update(x, p, beta) - x,
-                                           lambda p, x, t: -am.mhn_energy(x, p, beta), patterns, xs, 1.0,
+  testing.assert_score_matches_log_density(lambda p, x, t: am.mhn_update(p, x, beta) - x,
+                                           lambda p, x, t: -am.mhn_energy(p, x, beta), patterns, xs, 1.0,
                                            rtol=1e-10, atol=1e-10)
 
 
@@ -52,7 +52,7 @@ def test_mhn_energy_closed_form(x64):
   patterns, x, beta = _patterns(binary=False), _state(), 2.5
   p, xv = np.asarray(patterns), np.asarray(x)
   expected = -np.log(np.sum(np.exp(beta * p @ xv))) / beta + 0.5 * xv @ xv
-  np.testing.assert_allclose(am.mhn_energy(x, patterns, beta), expected, rtol=1e-12)
+  np.testing.assert_allclose(am.mhn_energy(patterns, x, beta), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("beta", [0.5, 5.0, 50.0])
@@ -62,8 +62,8 @@ def test_mhn_update_never_increases_energy(x64, beta):
   for seed in range(5):
     x = _state(seed, scale=2.0)
     for _ in range(5):
-      new = am.mhn_update(x, patterns, beta)
-      assert am.mhn_energy(new, patterns, beta) <= am.mhn_energy(x, patterns, beta) + 1e-12
+      new = am.mhn_update(patterns, x, beta)
+      assert am.mhn_energy(patterns, new, beta) <= am.mhn_energy(patterns, x, beta) + 1e-12
       x = new
 
 
@@ -81,17 +81,17 @@ def test_vp_energy_gradient_is_reverse_sde_drift(x64, t, gamma):
   sde = am.VPSDE(gamma)
   xs = jnp.stack([_state(seed) for seed in range(3)])
   # the exact score is ∇log p_t, and the reverse-SDE drift −(f − g²s) of Eq. 16 is −∇u_vDM
-  testing.assert_score_matches_log_density(lambda p, x, t: am.score(x, t, p, sde),
-                                           lambda p, x, t: am.log_density(x, t, p, sde), patterns, xs, t,
+  testing.assert_score_matches_log_density(lambda p, x, t: am.score(p, x, t, sde),
+                                           lambda p, x, t: am.log_density(p, x, t, sde), patterns, xs, t,
                                            rtol=1e-9, atol=1e-9)
   testing.assert_score_matches_log_density(
-      lambda p, x, t: -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(x, t, p, sde)),
-      lambda p, x, t: -am.vp_energy(x, t, p, gamma), patterns, xs, t, rtol=1e-9, atol=1e-9)
+      lambda p, x, t: -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(p, x, t, sde)),
+      lambda p, x, t: -am.vp_energy(p, x, t, gamma), patterns, xs, t, rtol=1e-9, atol=1e-9)
   for x in xs:
-    g_energy = jax.grad(am.vp_energy)(x, t, patterns, gamma)
-    g_logp = jax.grad(am.log_density)(x, t, patterns, sde)
+    g_energy = jax.grad(am.vp_energy, argnums=1)(patterns, x, t, gamma)
+    g_logp = jax.grad(am.log_density, argnums=1)(patterns, x, t, sde)
     np.testing.assert_allclose(-g_energy, gamma * g_logp + 0.5 * gamma * x, rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde), g_energy,
+    np.testing.assert_allclose(jax.grad(am.diffusion_energy, argnums=1)(patterns, x, t, sde), g_energy,
                                rtol=1e-12, atol=1e-12)
 
 
@@ -101,8 +101,8 @@ def test_vp_energy_closed_form(x64):
   sde = am.VPSDE(gamma)
   for seed in range(3):
     x = _state(seed)
-    expected = -gamma * am.log_density(x, t, patterns, sde) - 0.25 * gamma * float(x @ x)
-    np.testing.assert_allclose(am.vp_energy(x, t, patterns, gamma), expected, rtol=1e-12)
+    expected = -gamma * am.log_density(patterns, x, t, sde) - 0.25 * gamma * float(x @ x)
+    np.testing.assert_allclose(am.vp_energy(patterns, x, t, gamma), expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("t", [0.02, 0.4, 3.0])
@@ -112,19 +112,19 @@ def test_ve_energy_gradient_is_minus_g2_times_score(x64, t, sigma):
   patterns = _patterns(binary=False)
   sde = am.VESDE(sigma)
   xs = jnp.stack([_state(seed) for seed in range(3)])
-  testing.assert_score_matches_log_density(lambda p, x, t: am.score(x, t, p, sde),
-                                           lambda p, x, t: am.log_density(x, t, p, sde), patterns, xs, t,
+  testing.assert_score_matches_log_density(lambda p, x, t: am.score(p, x, t, sde),
+                                           lambda p, x, t: am.log_density(p, x, t, sde), patterns, xs, t,
                                            rtol=1e-9, atol=1e-9)
   # −∇u_DM / σ² == ∇log p_t, and −∇u_DM == the reverse-SDE drift −(f − g²s) with f = 0
-  testing.assert_score_matches_log_density(lambda p, x, t: sigma**2 * am.score(x, t, p, sde),
-                                           lambda p, x, t: -am.ve_energy(x, t, p, sigma), patterns, xs, t,
+  testing.assert_score_matches_log_density(lambda p, x, t: sigma**2 * am.score(p, x, t, sde),
+                                           lambda p, x, t: -am.ve_energy(p, x, t, sigma), patterns, xs, t,
                                            rtol=1e-9, atol=1e-9)
   testing.assert_score_matches_log_density(
-      lambda p, x, t: -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(x, t, p, sde)),
-      lambda p, x, t: -am.ve_energy(x, t, p, sigma), patterns, xs, t, rtol=1e-9, atol=1e-9)
+      lambda p, x, t: -(sde.drift(x, t) - sde.diffusion(t) ** 2 * am.score(p, x, t, sde)),
+      lambda p, x, t: -am.ve_energy(p, x, t, sigma), patterns, xs, t, rtol=1e-9, atol=1e-9)
   for x in xs:
-    np.testing.assert_allclose(jax.grad(am.diffusion_energy)(x, t, patterns, sde),
-                               jax.grad(am.ve_energy)(x, t, patterns, sigma), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(jax.grad(am.diffusion_energy, argnums=1)(patterns, x, t, sde),
+                               jax.grad(am.ve_energy, argnums=1)(patterns, x, t, sigma), rtol=1e-12, atol=1e-12)
 
 
 def test_ve_energy_is_eq12_without_the_gaussian_normalisation(x64):
@@ -134,10 +134,10 @@ def test_ve_energy_is_eq12_without_the_gaussian_normalisation(x64):
   shift = -0.5 * D * sigma**2 * np.log(2 * np.pi * sigma**2 * t)
   for s in range(4):
     x = _state(s)
-    np.testing.assert_allclose(am.ve_energy(x, t, patterns, sigma),
-                               -sigma**2 * am.log_density(x, t, patterns, sde) + shift, rtol=1e-10)
-    np.testing.assert_allclose(am.diffusion_energy(x, t, patterns, sde),
-                               am.ve_energy(x, t, patterns, sigma), rtol=1e-12)
+    np.testing.assert_allclose(am.ve_energy(patterns, x, t, sigma),
+                               -sigma**2 * am.log_density(patterns, x, t, sde) + shift, rtol=1e-10)
+    np.testing.assert_allclose(am.diffusion_energy(patterns, x, t, sde),
+                               am.ve_energy(patterns, x, t, sigma), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- classical Hopfield
@@ -165,16 +165,16 @@ def test_classical_sign_of_wx_is_sign_of_minus_gradient(x64, weights_kind):
   """sign(Wx) == sign(−∇u_H(x)) with u_H = −½ xᵀWx (seed 002 Eqs. 1–2, sign corrected)."""
   w = am.hebbian_weights(_patterns()) if weights_kind == "hebbian" else _random_symmetric(3)
   xs = jnp.stack([_state(seed) for seed in range(4)])
-  testing.assert_score_matches_log_density(lambda w, x, t: w @ x, lambda w, x, t: -am.classical_energy(x, w),
+  testing.assert_score_matches_log_density(lambda w, x, t: w @ x, lambda w, x, t: -am.classical_energy(w, x),
                                            w, xs, 1.0, rtol=1e-12, atol=1e-12)   # −∇u_H = Wx
   for x in xs:
-    grad = jax.grad(am.classical_energy)(x, w)
-    np.testing.assert_array_equal(am.classical_step(x, w, "sync"), np.where(-grad >= 0, 1.0, -1.0))
+    grad = jax.grad(am.classical_energy, argnums=1)(w, x)
+    np.testing.assert_array_equal(am.classical_step(w, x, "sync"), np.where(-grad >= 0, 1.0, -1.0))
 
 
 def test_classical_energy_closed_form(x64):
   w, x = _random_symmetric(4), _state(5)
-  np.testing.assert_allclose(am.classical_energy(x, w), -0.5 * np.asarray(x) @ np.asarray(w) @ np.asarray(x),
+  np.testing.assert_allclose(am.classical_energy(w, x), -0.5 * np.asarray(x) @ np.asarray(w) @ np.asarray(x),
                              rtol=1e-12)
 
 
@@ -188,10 +188,10 @@ def test_classical_async_never_increases_energy(x64, weights_kind):
   @jax.jit
   def sweep_unit_by_unit(x, order):
     def body(y, i):   # an order of length one updates exactly one unit
-      y_new = am.classical_step(y, w, "async", order=i[None])
-      return y_new, (am.classical_energy(y_new, w), jnp.sum(y_new != y))
+      y_new = am.classical_step(w, y, "async", order=i[None])
+      return y_new, (am.classical_energy(w, y_new), jnp.sum(y_new != y))
     y, (energies, changed) = jax.lax.scan(body, x, order)
-    swept = am.classical_step(x, w, "async", order=order)
+    swept = am.classical_step(w, x, "async", order=order)
     return y, swept, energies, changed
 
   rng = np.random.default_rng(7)
@@ -199,7 +199,7 @@ def test_classical_async_never_increases_energy(x64, weights_kind):
     x = jnp.asarray(rng.choice([-1.0, 1.0], size=d))
     for _ in range(3):
       order = jnp.asarray(rng.permutation(d))
-      e0 = am.classical_energy(x, w)
+      e0 = am.classical_energy(w, x)
       y, swept, energies, changed = sweep_unit_by_unit(x, order)
       energies = np.concatenate([[e0], np.asarray(energies)])
       assert np.all(np.diff(energies) <= 1e-12), energies
@@ -221,9 +221,9 @@ def test_dense_flip_gains_equal_energy_differences(x64, kind, degree):
   patterns = _patterns(n=6, d=D)
   for seed in range(4):
     x = _pm1_state(seed)
-    gains = am.dense_flip_gains(x, patterns, kind, degree)
-    direct = [am.dense_energy(_set_unit(x, i, 1.0), patterns, kind, degree)
-              - am.dense_energy(_set_unit(x, i, -1.0), patterns, kind, degree) for i in range(D)]
+    gains = am.dense_flip_gains(patterns, x, kind, degree)
+    direct = [am.dense_energy(patterns, _set_unit(x, i, 1.0), kind, degree)
+              - am.dense_energy(patterns, _set_unit(x, i, -1.0), kind, degree) for i in range(D)]
     np.testing.assert_allclose(gains, direct, rtol=1e-10, atol=1e-9)
 
 
@@ -236,9 +236,9 @@ def test_dense_flip_gains_exp_are_log_space_energy_differences(x64):
   patterns = _patterns(n=6, d=D)
   for seed in range(4):
     x = _pm1_state(seed)
-    gains = am.dense_flip_gains(x, patterns, "exp")
-    e_plus = np.array([am.dense_energy(_set_unit(x, i, 1.0), patterns, "exp") for i in range(D)])
-    e_minus = np.array([am.dense_energy(_set_unit(x, i, -1.0), patterns, "exp") for i in range(D)])
+    gains = am.dense_flip_gains(patterns, x, "exp")
+    e_plus = np.array([am.dense_energy(patterns, _set_unit(x, i, 1.0), "exp") for i in range(D)])
+    e_minus = np.array([am.dense_energy(patterns, _set_unit(x, i, -1.0), "exp") for i in range(D)])
     np.testing.assert_allclose(gains, np.log(-e_minus) - np.log(-e_plus), rtol=1e-10, atol=1e-10)
     np.testing.assert_array_equal(np.sign(gains), np.sign(e_plus - e_minus))
 
@@ -247,8 +247,8 @@ def test_dense_flip_gains_exp_are_log_space_energy_differences(x64):
 def test_dense_sync_step_takes_lower_energy_sign(x64, kind):
   patterns = _patterns(n=6, d=D)
   x = _pm1_state(3)
-  gains = am.dense_flip_gains(x, patterns, kind, 3)
-  np.testing.assert_array_equal(am.dense_step(x, patterns, kind, 3, "sync"),
+  gains = am.dense_flip_gains(patterns, x, kind, 3)
+  np.testing.assert_array_equal(am.dense_step(patterns, x, kind, 3, "sync"),
                                 np.where(np.asarray(gains) <= 0, 1.0, -1.0))
 
 
@@ -261,17 +261,17 @@ def test_dense_async_never_increases_energy(x64, kind):
   @jax.jit
   def sweep_unit_by_unit(x, order):
     def body(y, i):
-      y_new = am.dense_step(y, patterns, kind, 3, "async", order=i[None])
-      return y_new, am.dense_energy(y_new, patterns, kind, 3)
+      y_new = am.dense_step(patterns, y, kind, 3, "async", order=i[None])
+      return y_new, am.dense_energy(patterns, y_new, kind, 3)
     y, energies = jax.lax.scan(body, x, order)
-    return y, am.dense_step(x, patterns, kind, 3, "async", order=order), energies
+    return y, am.dense_step(patterns, x, kind, 3, "async", order=order), energies
 
   rng = np.random.default_rng(12)
   for _ in range(4):
     x = jnp.asarray(rng.choice([-1.0, 1.0], size=d))
     for _ in range(3):
       order = jnp.asarray(rng.permutation(d))
-      e0 = am.dense_energy(x, patterns, kind, 3)
+      e0 = am.dense_energy(patterns, x, kind, 3)
       y, swept, energies = sweep_unit_by_unit(x, order)
       energies = np.concatenate([[e0], np.asarray(energies)])
       assert np.all(np.diff(energies) <= 1e-9 * np.abs(energies[:-1]).max()), energies
@@ -284,7 +284,7 @@ def test_dense_energy_closed_form(x64, kind):
   patterns, x = _patterns(n=4), _state(9, scale=0.4)
   z = np.asarray(patterns) @ np.asarray(x)
   f = {"poly": z**3, "rectified_poly": np.maximum(z, 0.0) ** 3, "exp": np.exp(z)}[kind]
-  np.testing.assert_allclose(am.dense_energy(x, patterns, kind, 3), -np.sum(f), rtol=1e-12)
+  np.testing.assert_allclose(am.dense_energy(patterns, x, kind, 3), -np.sum(f), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- jit == no jit
@@ -299,23 +299,23 @@ class EnergiesJitTest(chex.TestCase):
 
     def all_energies(x):
       return {
-          "mhn": am.mhn_energy(x, patterns, 5.0),
-          "vp": am.vp_energy(x, 0.3, patterns, 0.8),
-          "ve": am.ve_energy(x, 0.3, patterns, 1.2),
-          "classical": am.classical_energy(x, w),
-          **{k: am.dense_energy(x / 3.0, patterns, k, 3) for k in DENSE_KINDS},
+          "mhn": am.mhn_energy(patterns, x, 5.0),
+          "vp": am.vp_energy(patterns, x, 0.3, 0.8),
+          "ve": am.ve_energy(patterns, x, 0.3, 1.2),
+          "classical": am.classical_energy(w, x),
+          **{k: am.dense_energy(patterns, x / 3.0, k, 3) for k in DENSE_KINDS},
       }
 
     testing.assert_trees_allclose(self.variant(all_energies)(x), all_energies(x), rtol=1e-5)
-    grads = self.variant(jax.grad(lambda x: am.mhn_energy(x, patterns, 5.0)))(x)
-    testing.assert_trees_allclose(grads, jax.grad(lambda x: am.mhn_energy(x, patterns, 5.0))(x), rtol=1e-5)
+    grads = self.variant(jax.grad(lambda x: am.mhn_energy(patterns, x, 5.0)))(x)
+    testing.assert_trees_allclose(grads, jax.grad(lambda x: am.mhn_energy(patterns, x, 5.0))(x), rtol=1e-5)
 
 
 def test_energies_vmap_over_leading_batch_shape():
   """A (3, 4, d) batch via nested vmap equals a Python loop."""
   patterns = _patterns().astype(jnp.float32)
   xs = jnp.asarray(np.random.default_rng(0).standard_normal((3, 4, D)), jnp.float32)
-  f = lambda x: am.mhn_energy(x, patterns, 3.0) + am.vp_energy(x, 0.5, patterns)
+  f = lambda x: am.mhn_energy(patterns, x, 3.0) + am.vp_energy(patterns, x, 0.5)
   batched = jax.vmap(jax.vmap(f))(xs)
   loop = jnp.array([[f(xs[i, j]) for j in range(4)] for i in range(3)])
   testing.assert_trees_allclose(batched, loop, rtol=1e-5, atol=1e-5)   # shape (3, 4) and dtype too

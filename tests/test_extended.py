@@ -54,8 +54,9 @@ def _evaluate(log_density, score, with_grad, xs, ts, *memories):
   uses the same functions and shapes. Returns arrays [T, B] and [T, B, d].
   """
   def one(x, t):
-    out = (log_density(x, t, *memories, SDE), score(x, t, *memories, SDE))
-    return out + (jax.grad(log_density)(x, t, *memories, SDE),) if with_grad else out
+    out = (log_density(*memories, x, t, SDE), score(*memories, x, t, SDE))
+    grad = jax.grad(log_density, argnums=len(memories))
+    return out + (grad(*memories, x, t, SDE),) if with_grad else out
 
   return jax.vmap(jax.vmap(one, in_axes=(0, None)), in_axes=(None, 0))(xs, ts)
 
@@ -72,9 +73,9 @@ ATOL = 1e-9 / np.sqrt(-np.expm1(-SDE.gamma * TS))
 
 
 def _assert_score_is_gradient(log_density, score, *memories):
-  """`testing.assert_score_matches_log_density` for functions of (x, t, *memories, sde)."""
-  testing.assert_score_matches_log_density(lambda m, x, t: score(x, t, *m, SDE),
-                                           lambda m, x, t: log_density(x, t, *m, SDE), memories, XS, TS,
+  """`testing.assert_score_matches_log_density` for functions of (*memories, x, t, sde)."""
+  testing.assert_score_matches_log_density(lambda m, x, t: score(*m, x, t, SDE),
+                                           lambda m, x, t: log_density(*m, x, t, SDE), memories, XS, TS,
                                            rtol=1e-8, atol=ATOL)
 
 
@@ -161,10 +162,10 @@ def test_zero_dimensional_boxes_are_point_memories():
   edges = jnp.zeros((4, 0, 5))
   x = jnp.asarray(np.random.default_rng(3).normal(size=5))
   t, sdes = 0.4, (SDE, VESDE(sigma=1.0))
-  got = jax.jit(lambda x: [(extended.box_log_density(x, t, patterns, edges, sde),
-                            extended.box_score(x, t, patterns, edges, sde)) for sde in sdes])(x)
-  ref = jax.jit(lambda x: [(scores.log_density(x, t, patterns, sde),
-                            scores.score(x, t, patterns, sde)) for sde in sdes])(x)
+  got = jax.jit(lambda x: [(extended.box_log_density(patterns, edges, x, t, sde),
+                            extended.box_score(patterns, edges, x, t, sde)) for sde in sdes])(x)
+  ref = jax.jit(lambda x: [(scores.log_density(patterns, x, t, sde),
+                            scores.score(patterns, x, t, sde)) for sde in sdes])(x)
   for (lp, sc), (lp_ref, sc_ref) in zip(got, ref):
     np.testing.assert_allclose(lp, lp_ref, rtol=1e-12)
     np.testing.assert_allclose(sc, sc_ref, rtol=1e-10, atol=1e-12)
@@ -202,19 +203,19 @@ def _log_phi(s):
 
 
 def _semantic_lp(x, t, sde):
-  return semantic.semantic_log_density(x, t, _helix, sde, 48)
+  return semantic.semantic_log_density(_helix, x, t, sde, 48)
 
 
 def _semantic_score(x, t, sde):
-  return semantic.semantic_score(x, t, _helix, sde, 48)
+  return semantic.semantic_score(_helix, x, t, sde, 48)
 
 
 def _semantic_lp_phi(x, t, sde):
-  return semantic.semantic_log_density(x, t, _helix, sde, 48, log_density_s=_log_phi)
+  return semantic.semantic_log_density(_helix, x, t, sde, 48, log_density_s=_log_phi)
 
 
 def _semantic_score_phi(x, t, sde):
-  return semantic.semantic_score(x, t, _helix, sde, 48, log_density_s=_log_phi)
+  return semantic.semantic_score(_helix, x, t, sde, 48, log_density_s=_log_phi)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["arc length", "log_density_s"])
@@ -249,7 +250,7 @@ def test_circle_polyline_converges_to_bessel_closed_form():
   """(b) The polyline density and score converge to the exact circle density as O(K^-2)."""
   center, radius, t = jnp.array([0.3, -0.2]), 1.5, 0.05
   xs = jnp.array([[1.8, -0.2], [0.0, 0.0], [2.5, 1.0], [-0.9, 0.7]])
-  exact = jax.value_and_grad(lambda x: semantic.circle_log_density(x, t, center, radius, SDE))
+  exact = jax.value_and_grad(lambda x: semantic.circle_log_density(center, radius, x, t, SDE))
   lp_ref, s_ref = _jv(exact)(xs)  # exact score = autograd of the Bessel form
   curve = semantic.circle(center, radius)
   lp_fn, score_fn = semantic.semantic_log_density_fn(SDE), semantic.semantic_score_fn(SDE)
@@ -264,7 +265,7 @@ def test_circle_polyline_converges_to_bessel_closed_form():
     assert all(3.5 < r < 4.5 for r in ratios), (errors, ratios)
   assert lp_errors[-1] < 3e-3 and s_errors[-1] < 3e-3, (lp_errors, s_errors)
   # The convenience form (curve in, polyline built per call) agrees.
-  lp_direct = _jv(lambda x: semantic.semantic_log_density(x, t, curve, SDE, 256))(xs)
+  lp_direct = _jv(lambda x: semantic.semantic_log_density(curve, x, t, SDE, 256))(xs)
   np.testing.assert_allclose(lp_direct, lp, rtol=1e-13)
 
 
@@ -289,7 +290,7 @@ def test_points_on_the_curve_are_fixed_points_at_small_t():
   assert tangential.max() < 1e-3, tangential.max()
   # Where the nodes are further apart than a few kernel widths (away from the ends of [0, 1]),
   # the quadrature version has a large tangential pull: the nodes are its attractors.
-  quad = np.asarray(_jv(lambda x: quadrature.semantic_score_quadrature(x, t, curve, SDE, 64))(on_curve))
+  quad = np.asarray(_jv(lambda x: quadrature.semantic_score_quadrature(curve, x, t, SDE, 64))(on_curve))
   quad_tangential = np.abs(np.sum(quad * tangent, -1)) * std
   wide = 2.0 * np.pi * np.diff(nodes) > 5.0 * std
   assert wide.sum() >= 30 and quad_tangential[wide].min() > 0.5, quad_tangential
@@ -320,12 +321,12 @@ def test_arc_length_weights_make_the_density_parametrisation_free():
     return semantic.circle(center, radius)(u)
 
   xs = jnp.array([[1.0, 0.1], [-0.5, 0.6], [0.2, -1.4]])
-  exact = _jv(lambda x: semantic.circle_log_density(x, t, center, radius, SDE))(xs)
-  lp = _jv(lambda x: semantic.semantic_log_density(x, t, warped, SDE, 1024))(xs)
+  exact = _jv(lambda x: semantic.circle_log_density(center, radius, x, t, SDE))(xs)
+  lp = _jv(lambda x: semantic.semantic_log_density(warped, x, t, SDE, 1024))(xs)
   np.testing.assert_allclose(lp, exact, atol=1e-4)
   # Weights given as a density in s instead follow the parameter, not arc length.
   lp_s = _jv(lambda x: semantic.semantic_log_density(
-      x, t, warped, SDE, 1024, log_density_s=lambda s: 0.0 * s))(xs)
+      warped, x, t, SDE, 1024, log_density_s=lambda s: 0.0 * s))(xs)
   assert float(jnp.max(jnp.abs(lp_s - exact))) > 1e-2
 
 
@@ -335,10 +336,10 @@ def test_user_density_in_s_converges():
     return jnp.stack([4 * s - 2, 0.8 * jnp.sin(3 * jnp.pi * s)])
 
   x, t = jnp.array([0.1, 0.4]), 0.1
-  ref = quadrature.semantic_log_density_quadrature(x, t, curve, SDE, 64, n_panels=16,
+  ref = quadrature.semantic_log_density_quadrature(curve, x, t, SDE, 64, n_panels=16,
                                                  log_density_s=_log_phi)
   errs = [abs(float(jax.jit(lambda x: semantic.semantic_log_density(
-      x, t, curve, SDE, k, log_density_s=_log_phi))(x) - ref)) for k in (64, 128, 256)]
+      curve, x, t, SDE, k, log_density_s=_log_phi))(x) - ref)) for k in (64, 128, 256)]
   assert all(3.0 < e0 / e1 < 5.0 for e0, e1 in zip(errs, errs[1:])), errs
   assert errs[-1] < 1e-3, errs
 
@@ -349,13 +350,13 @@ def test_user_density_in_s_converges():
 def test_circle_quadrature_converges_to_bessel_closed_form():
   center, radius, t = jnp.array([0.3, -0.2]), 1.5, 0.05
   xs = jnp.array([[1.8, -0.2], [0.0, 0.0], [2.5, 1.0], [-0.9, 0.7]])
-  exact = jax.value_and_grad(lambda x: semantic.circle_log_density(x, t, center, radius, SDE))
+  exact = jax.value_and_grad(lambda x: semantic.circle_log_density(center, radius, x, t, SDE))
   lp_ref, s_ref = _jv(exact)(xs)  # exact score = autograd of the Bessel form
   curve = semantic.circle(center, radius)
   lp_errors, s_errors = [], []
   for n in (16, 32, 64, 96):
-    lp, s = _jv(lambda x: (quadrature.semantic_log_density_quadrature(x, t, curve, SDE, n_nodes=n),
-                           quadrature.semantic_score_quadrature(x, t, curve, SDE, n_nodes=n)))(xs)
+    lp, s = _jv(lambda x: (quadrature.semantic_log_density_quadrature(curve, x, t, SDE, n_nodes=n),
+                           quadrature.semantic_score_quadrature(curve, x, t, SDE, n_nodes=n)))(xs)
     lp_errors.append(float(jnp.max(jnp.abs(lp - lp_ref))))
     s_errors.append(float(jnp.max(jnp.abs(s - s_ref))))
   for errors in (lp_errors, s_errors):  # spectral convergence
@@ -383,25 +384,25 @@ def test_bad_inputs_raise():
   a, b = _segments()
   x = jnp.zeros(3)
   with pytest.raises(ValueError, match=r"^x "):
-    extended.segment_log_density(jnp.zeros(4), 0.1, a, b, SDE)
+    extended.segment_log_density(a, b, jnp.zeros(4), 0.1, SDE)
   with pytest.raises(ValueError, match=r"^b "):
-    extended.segment_score(x, 0.1, a, b[:, :2], SDE)
+    extended.segment_score(a, b[:, :2], x, 0.1, SDE)
   with pytest.raises(ValueError, match=r"^b "):
     extended.segment_state(a, a)
   with pytest.raises(ValueError, match=r"^edges "):
-    extended.box_log_density(x, 0.1, jnp.zeros(3), jnp.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]),
+    extended.box_log_density(jnp.zeros(3), jnp.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]), x, 0.1,
                              SDE)
   with pytest.raises(ValueError, match=r"^edges "):
-    extended.box_score(x, 0.1, jnp.zeros((2, 3)), jnp.zeros((3, 1, 3)) + 1.0, SDE)
+    extended.box_score(jnp.zeros((2, 3)), jnp.zeros((3, 1, 3)) + 1.0, x, 0.1, SDE)
   with pytest.raises(ValueError, match=r"^origins "):
-    extended.box_score(x, 0.1, jnp.zeros((2, 2, 3)), jnp.ones((2, 1, 3)), SDE)
+    extended.box_score(jnp.zeros((2, 2, 3)), jnp.ones((2, 1, 3)), x, 0.1, SDE)
   with pytest.raises(ValueError, match=r"^t "):
-    extended.segment_log_density(x, -1.0, a, b, SDE)
+    extended.segment_log_density(a, b, x, -1.0, SDE)
   circle = semantic.circle(jnp.zeros(2), 1.0)
   with pytest.raises(ValueError, match=r"^n_segments "):
     semantic.semantic_state(circle, n_segments=0)
   with pytest.raises(ValueError, match=r"^n_nodes "):
-    quadrature.semantic_score_quadrature(jnp.zeros(2), 0.1, circle, SDE, n_nodes=0)
+    quadrature.semantic_score_quadrature(circle, jnp.zeros(2), 0.1, SDE, n_nodes=0)
   with pytest.raises(ValueError, match=r"^curve "):
     semantic.semantic_state(lambda s: s)
   with pytest.raises(ValueError, match=r"^curve "):
@@ -416,8 +417,8 @@ def test_bad_inputs_raise():
   with pytest.raises(ValueError, match=r"^x "):
     jax.jit(lambda x: extended.segment_score_fn(SDE)((a, b), x, 0.1))(jnp.zeros(4))
   with pytest.raises(ValueError, match=r"^log_weights "):
-    quadrature.weighted_points_score(jnp.zeros(2), 0.1, jnp.ones((5, 2)), jnp.zeros(4), SDE)
+    quadrature.weighted_points_score(jnp.ones((5, 2)), jnp.zeros(4), jnp.zeros(2), 0.1, SDE)
   with pytest.raises(ValueError, match=r"^x "):
-    semantic.semantic_log_density(x, 0.1, semantic.circle(jnp.zeros(2), 1.0), SDE)
+    semantic.semantic_log_density(semantic.circle(jnp.zeros(2), 1.0), x, 0.1, SDE)
   with pytest.raises(ValueError, match=r"^radius "):
     semantic.circle(jnp.zeros(2), -1.0)

@@ -18,8 +18,8 @@ def test_grid_fields_shapes_and_score_points_to_nearby_memory():
   sde, t = VPSDE(0.8), 0.1
   pts = jnp.array([[-1.0, 1.0], [1.2, -0.5]])
   edges = jnp.zeros((2, 0, 2))
-  f = landscapes.grid_fields(lambda x: extended.box_log_density(x, t, pts, edges, sde),
-                             lambda x: extended.box_score(x, t, pts, edges, sde), 2.0, 21)
+  f = landscapes.grid_fields(lambda x: extended.box_log_density(pts, edges, x, t, sde),
+                             lambda x: extended.box_score(pts, edges, x, t, sde), 2.0, 21)
   assert f["x"].shape == f["y"].shape == (21,)
   assert f["log_density"].shape == (21, 21) and f["score"].shape == (21, 21, 2)
   assert np.all(np.isfinite(f["log_density"])) and np.all(np.isfinite(f["score"]))

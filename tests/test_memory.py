@@ -139,7 +139,7 @@ def test_classical_replays_are_fixed_points():
   w = mem.store(None, patterns)
   replays = mem.replay(w, jax.random.PRNGKey(7), 8)
   assert set(np.unique(np.asarray(replays)).tolist()) <= {-1.0, 1.0}
-  np.testing.assert_array_equal(jax.vmap(lambda x: am.classical_step(x, w, "async"))(replays), replays)
+  np.testing.assert_array_equal(jax.vmap(lambda x: am.classical_step(w, x, "async"))(replays), replays)
 
 
 def test_exact_diffusion_sde_recall_needs_key():

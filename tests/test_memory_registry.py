@@ -242,7 +242,7 @@ def test_streaming_memories_lay_out_their_banks_and_recall_as_dense():
   assert laid.capacity == 8 and int(laid.n_stored()) == 5
   assert mixture.layout_bank(laid, stream) is laid          # already laid out: unchanged
   assert mixture.layout_bank(bank, mixture.DENSE) is bank
-  one = lambda b, md: jax.vmap(lambda c: hopfield.mhn_retrieve(c, b, 4.0, 5, mode=md))(cues)
+  one = lambda b, md: jax.vmap(lambda c: hopfield.mhn_retrieve(b, c, 4.0, 5, mode=md))(cues)
   np.testing.assert_allclose(one(laid, stream), one(bank, mixture.DENSE), rtol=1e-6, atol=1e-6)
   for cls in (ModernHopfield, ExactDiffusion):
     dense, streaming = cls(), cls(mode=stream)

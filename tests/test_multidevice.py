@@ -55,7 +55,7 @@ SCRIPT = textwrap.dedent("""
 
         def outputs(mode):
           score_fn = scores.exact_score_fn(sde, mode)
-          mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(c, bank, cfg.beta, cfg.mhn_steps, mode=mode))(cues)
+          mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(bank, c, cfg.beta, cfg.mhn_steps, mode=mode))(cues)
           ode = jax.vmap(lambda c: samplers.ode_sample(score_fn, bank, sde, c, t0, cfg.t_end, cfg.ode_steps))(cues)
           return {"mhn": mhn, "diffusion": ode}
 

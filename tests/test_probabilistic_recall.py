@@ -83,7 +83,7 @@ def test_exact_sde_samples_the_posterior_and_the_ode_does_not(key):
     q99 = pr.null_quantile(jax.random.PRNGKey(2 + c), w[c], cfg.n_trajectories, 2000, 0.99)
     assert float(pr.total_variation(f[c], w[c])) <= q99
     # Weights at the wrong time (a cue read as θ = 0.7 instead of 0.3) are far outside the null.
-    wrong = np.asarray(assocmem.posterior(problem["cues"][c], cfg.t_start(0.7), problem["patterns"], sde))
+    wrong = np.asarray(assocmem.posterior(problem["patterns"], problem["cues"][c], cfg.t_start(0.7), sde))
     assert float(pr.total_variation(f[c], wrong)) > 2 * q99
   ode = np.asarray(pr.ode_endpoint_labels(score, bank, sde, problem["patterns"], problem["cues"],
                                           jnp.asarray(problem["t_starts"]), n_steps=cfg.n_steps, t_end=cfg.t_end,

@@ -29,14 +29,14 @@ def test_score_is_gradient_of_log_density(x64, sde):
   patterns = _gauss(0, (N, D))
   xs = _gauss(1, (3, D)) * 1.5
   ts = jnp.array([0.01, 0.3, 2.0])
-  log_p = lambda p, x, t: am.log_density(x, t, p, sde)  # noqa: E731
+  log_p = lambda p, x, t: am.log_density(p, x, t, sde)  # noqa: E731
   # the validated functions of (x, t, patterns) and the explicit-state score of a bank
-  testing.assert_score_matches_log_density(lambda p, x, t: am.score(x, t, p, sde), log_p, patterns, xs, ts,
+  testing.assert_score_matches_log_density(lambda p, x, t: am.score(p, x, t, sde), log_p, patterns, xs, ts,
                                            rtol=1e-9, atol=1e-9)
   testing.assert_score_matches_log_density(am.exact_score_fn(sde), log_p, am.make_bank(patterns), xs, ts,
                                            rtol=1e-9, atol=1e-9)
   # the eager (validated) path agrees with the traced one
-  testing.assert_trees_allclose(am.score(xs[0], 0.3, patterns, sde),
+  testing.assert_trees_allclose(am.score(patterns, xs[0], 0.3, sde),
                                 jax.jit(jax.grad(log_p, argnums=1))(patterns, xs[0], 0.3), rtol=1e-9, atol=0)
 
 
@@ -45,7 +45,7 @@ def test_log_density_is_normalised(x64):
   patterns = jnp.array([[1.0], [-1.0], [0.4]])
   grid = jnp.linspace(-12.0, 12.0, 4001)
   for sde, t in [(am.VPSDE(0.8), 0.2), (am.VESDE(1.3), 0.5)]:
-    dens = jnp.exp(jax.vmap(lambda x: am.log_density(x[None], t, patterns, sde))(grid))
+    dens = jnp.exp(jax.vmap(lambda x: am.log_density(patterns, x[None], t, sde))(grid))
     np.testing.assert_allclose(np.trapezoid(dens, grid), 1.0, rtol=1e-8)
 
 
@@ -55,14 +55,14 @@ def test_log_density_matches_gaussian_mixture(x64):
   theta, var = np.exp(-0.4 * t), 1 - np.exp(-0.8 * t)
   p, xv = np.asarray(patterns), np.asarray(x)
   comps = np.exp(-np.sum((xv - theta * p) ** 2, -1) / (2 * var)) / (2 * np.pi * var) ** (D / 2)
-  np.testing.assert_allclose(am.log_density(x, t, patterns, sde), np.log(comps.mean()), rtol=1e-10)
+  np.testing.assert_allclose(am.log_density(patterns, x, t, sde), np.log(comps.mean()), rtol=1e-10)
 
 
 def test_single_pattern_score_is_gaussian_score(x64):
   y, x = _gauss(4, (1, D)), _gauss(5, (D,))
   for sde, t in [(am.VPSDE(0.8), 0.5), (am.VESDE(2.0), 0.5)]:
     expected = (sde.theta(t) * y[0] - x) / sde.variance(t)
-    np.testing.assert_allclose(am.score(x, t, y, sde), expected, rtol=1e-12)
+    np.testing.assert_allclose(am.score(y, x, t, sde), expected, rtol=1e-12)
 
 
 def test_denoiser_is_tweedie_posterior_mean(x64):
@@ -72,7 +72,7 @@ def test_denoiser_is_tweedie_posterior_mean(x64):
   logw = -np.sum((np.asarray(x) - theta * np.asarray(patterns)) ** 2, -1) / (2 * var)
   w = np.exp(logw - logw.max())
   w /= w.sum()
-  np.testing.assert_allclose(am.denoiser(x, t, patterns, sde), theta * w @ np.asarray(patterns), rtol=1e-10)
+  np.testing.assert_allclose(am.denoiser(patterns, x, t, sde), theta * w @ np.asarray(patterns), rtol=1e-10)
 
 
 def test_score_stable_in_float32_at_small_t_and_far_states():
@@ -91,7 +91,7 @@ def test_score_near_pattern_at_small_t_points_to_pattern():
   patterns = am.random_binary_patterns(jax.random.PRNGKey(1), 4, 16)
   sde, t = am.VPSDE(0.8), 0.01
   x = sde.theta(t) * patterns[2] + 0.01
-  np.testing.assert_allclose(am.score(x, t, patterns, sde), (sde.theta(t) * patterns[2] - x) / sde.variance(t),
+  np.testing.assert_allclose(am.score(patterns, x, t, sde), (sde.theta(t) * patterns[2] - x) / sde.variance(t),
                              rtol=1e-4, atol=1e-3)
 
 
@@ -102,9 +102,9 @@ class ScoreJitTest(chex.TestCase):
     patterns = am.random_binary_patterns(jax.random.PRNGKey(2), N, D)
     x = jnp.linspace(-1.0, 1.0, D)
     for sde in (am.VPSDE(0.8), am.VESDE(1.0)):
-      fn = self.variant(lambda x, t: (am.score(x, t, patterns, sde), am.log_density(x, t, patterns, sde),
+      fn = self.variant(lambda x, t: (am.score(patterns, x, t, sde), am.log_density(patterns, x, t, sde),
                                       am.exact_score_fn(sde)(am.make_bank(patterns), x, t)))
-      ref = (am.score(x, 0.3, patterns, sde), am.log_density(x, 0.3, patterns, sde),
+      ref = (am.score(patterns, x, 0.3, sde), am.log_density(patterns, x, 0.3, sde),
              am.exact_score_fn(sde)(am.make_bank(patterns), x, 0.3))
       testing.assert_trees_allclose(fn(x, 0.3), ref, rtol=1e-5, atol=1e-6)
 

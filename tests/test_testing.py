@@ -63,7 +63,7 @@ SDE = am.VPSDE(0.8)
 
 
 def _log_density_fn(sde):
-  return lambda bank, x, t: am.log_density(x, t, bank, sde)
+  return lambda bank, x, t: am.log_density(bank, x, t, sde)
 
 
 def _score_problem():
@@ -107,7 +107,7 @@ PATTERNS = testing.binary_patterns(0, 6, 32)
 def test_fixed_points_pass_for_a_modern_hopfield_memory_and_an_update_rule():
   mem = am.ModernHopfield(beta=20.0, n_steps=3)
   testing.assert_fixed_points(mem, mem.store(None, PATTERNS), PATTERNS, atol=1e-5)
-  update = lambda p, ys: jax.vmap(lambda y: am.mhn_update(y, p, 20.0))(ys)  # noqa: E731
+  update = lambda p, ys: jax.vmap(lambda y: am.mhn_update(p, y, 20.0))(ys)  # noqa: E731
   testing.assert_fixed_points(update, PATTERNS, PATTERNS, atol=1e-5)
   hebb = am.ClassicalHopfield(n_steps=2)
   few = testing.binary_patterns(5, 3, 128)
@@ -267,7 +267,7 @@ MODES = {"dense": mixture.Dense(), "streaming": mixture.Streaming(8),
 
 
 def _mhn(bank, mode):
-  return jax.vmap(lambda x: am.mhn_update(x, bank, 2.0, mode))(XS)
+  return jax.vmap(lambda x: am.mhn_update(bank, x, 2.0, mode))(XS)
 
 
 def test_modes_agree_on_the_mixture_primitive():

@@ -129,7 +129,7 @@ class ModernHopfield:
   def recall_one(self, state: PatternBank, cue: Array, n_steps: int | None = None,
                  tol: float | None = None) -> Array:
     """Retrieves from one (d,) cue."""
-    return hopfield.mhn_retrieve(cue, state, self.effective_beta(state.dim),
+    return hopfield.mhn_retrieve(state, cue, self.effective_beta(state.dim),
                                  n_steps or self.n_steps, tol, mode=self.mode)
 
   def recall(self, state: PatternBank, cues: Array, key: Array | None = None, *,
@@ -182,9 +182,9 @@ class ClassicalHopfield:
     cues = _check_data("cues", cues, state.shape[0])
     keys = jax.random.split(key, cues.shape[0]) if key is not None else None
     if keys is None:
-      fn = jax.vmap(lambda c: hopfield.classical_retrieve(c, state, self.n_steps, self.schedule))
+      fn = jax.vmap(lambda c: hopfield.classical_retrieve(state, c, self.n_steps, self.schedule))
       return batching.map_chunked(fn, (cues,), batch_size)
-    fn = jax.vmap(lambda c, k: hopfield.classical_retrieve(c, state, self.n_steps, self.schedule, k))
+    fn = jax.vmap(lambda c, k: hopfield.classical_retrieve(state, c, self.n_steps, self.schedule, k))
     return batching.map_chunked(fn, (cues, keys), batch_size)
 
   def replay(self, state: Array, key: Array, n: int, *, batch_size: int | None = None) -> Array:

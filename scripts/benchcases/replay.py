@@ -37,7 +37,7 @@ def _bank_images(n: int, seed: int = 0) -> np.ndarray:
 
 def _updates_until_unchanged(bank: Any, beta: float, mode: Any, noise: jax.Array, max_updates: int) -> float:
   """Mean number of updates after which the state stops changing (the authors' rule), ≤ max_updates."""
-  run = jax.jit(jax.vmap(lambda q: hopfield.mhn_retrieve(q, bank, beta, max_updates, return_trajectory=True,
+  run = jax.jit(jax.vmap(lambda q: hopfield.mhn_retrieve(bank, q, beta, max_updates, return_trajectory=True,
                                                          mode=mode)[1]))
   traj = np.asarray(run(noise))                                     # (B, updates + 1, d)
   changed = np.any(traj[:, 1:] != traj[:, :-1], axis=-1)            # (B, updates)

@@ -85,12 +85,12 @@ def _recall_fn(model: str, cfg: CapacityConfig, mode: mixture.Mode) -> Callable[
   if model == "mhn":
     def recall(cue, bank, patterns):
       del patterns
-      return mhn_retrieve(cue, bank, cfg.mhn_beta, cfg.mhn_steps, mode=mode)
+      return mhn_retrieve(bank, cue, cfg.mhn_beta, cfg.mhn_steps, mode=mode)
     return recall
 
   def recall(cue, bank, patterns):
     del bank
-    return classical_retrieve(cue, hebbian_weights(patterns), cfg.classic_steps, "sync")
+    return classical_retrieve(hebbian_weights(patterns), cue, cfg.classic_steps, "sync")
   return recall
 
 

@@ -97,7 +97,7 @@ def own_and_max_weight(bank: assocmem.PatternBank, index: Array, x: Array, t: Ar
   q = x - theta * bank.center
   a = theta / var
   b = -0.5 * a * theta
-  p = mixture.bank_partials(q, bank, a, b, mode)
+  p = mixture.bank_partials(bank, q, a, b, mode)
   log_z = mixture.log_normalizer(p)
   own = a * jnp.dot(q, bank.centered[index]) + b * bank.sq_norms[index] + bank.log_weights[index]
   return jnp.exp(own - log_z), jnp.exp(p.max - log_z)

@@ -63,14 +63,14 @@ def panel_functions(panel: str, cfg: LandscapeConfig) -> tuple[FieldFn, FieldFn,
   if panel == "points":
     pts = jnp.asarray(POINTS)
     edges = jnp.zeros((pts.shape[0], 0, 2))
-    return (lambda x: extended.box_log_density(x, t, pts, edges, sde),
-            lambda x: extended.box_score(x, t, pts, edges, sde),
+    return (lambda x: extended.box_log_density(pts, edges, x, t, sde),
+            lambda x: extended.box_score(pts, edges, x, t, sde),
             {"points": np.asarray(pts)})
   if panel == "segments":
     seg = jnp.asarray(SEGMENTS)
     a, b = seg[:, 0], seg[:, 1]
-    return (lambda x: extended.segment_log_density(x, t, a, b, sde),
-            lambda x: extended.segment_score(x, t, a, b, sde),
+    return (lambda x: extended.segment_log_density(a, b, x, t, sde),
+            lambda x: extended.segment_score(a, b, x, t, sde),
             {"a": np.asarray(a), "b": np.asarray(b)})
   # A polyline of closed-form segments (Eq. 23 machinery), so that the whole curve, not a set of
   # quadrature nodes, is the attractor as t → 0.

@@ -113,7 +113,7 @@ def posterior_weights(patterns: Array, cues: Array, t_starts: Array, sde: Any) -
 
 @jax.jit
 def _posterior_weights(patterns: Array, cues: Array, t_starts: Array, sde: Any) -> Array:
-  return jax.vmap(lambda x, t: assocmem.posterior(x, t, patterns, sde))(cues, t_starts)
+  return jax.vmap(lambda x, t: assocmem.posterior(patterns, x, t, sde))(cues, t_starts)
 
 
 @functools.partial(jax.jit, static_argnames=("score_fn", "n_traj", "n_steps", "t_end", "grid"))

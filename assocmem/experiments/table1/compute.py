@@ -82,7 +82,7 @@ def _classic_recall(cue: Array, weights: Array, orders: Array, config: Table1Con
   x = metrics.binarize(cue).astype(cue.dtype) if config.classic_start == "sign" else cue
 
   def body(state, order):
-    return hopfield.classical_step(state, weights, config.classic_mode, order), None
+    return hopfield.classical_step(weights, state, config.classic_mode, order), None
 
   final, _ = jax.lax.scan(body, x, orders)
   return final
@@ -97,7 +97,7 @@ def _one_repeat_outputs(inputs: dict[str, Array], config: Table1Config, task: st
   score_fn = scores.exact_score_fn(sde, mode)
   bank = make_bank(pats)
   weights = energies.hebbian_weights(pats, config.classic_zero_diagonal)
-  mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(c, bank, config.beta, config.mhn_steps, mode=mode))(cues)
+  mhn = jax.vmap(lambda c: hopfield.mhn_retrieve(bank, c, config.beta, config.mhn_steps, mode=mode))(cues)
   diff = jax.vmap(lambda c: samplers.ode_sample(score_fn, bank, sde, c, t0, config.t_end, config.ode_steps))(cues)
   classic = jax.vmap(lambda c, o: _classic_recall(c, weights, o, config))(cues, inputs["orders"])
   return {"mhn": metrics.binarize(mhn), "diffusion": metrics.binarize(diff),

@@ -62,7 +62,7 @@ def run_trajectories(cfg: TrajectoryConfig, patterns: Array, cues: Array,
     ode = jax.vmap(lambda x: ode_sample(score_fn, bank, sde, x, t0, t1, n, return_trajectory=True)[1])(cues)
     em = jax.vmap(lambda k, x: em_sample(k, score_fn, bank, sde, x, t0, t1, n,
                                          return_trajectory=True)[1])(keys, cues)
-    mhn = jax.vmap(lambda x: mhn_retrieve(x, patterns, cfg.beta, cfg.mhn_steps,
+    mhn = jax.vmap(lambda x: mhn_retrieve(patterns, x, cfg.beta, cfg.mhn_steps,
                                           return_trajectory=True)[1])(cues)
     return ode, em, mhn
 
