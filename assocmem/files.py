@@ -144,3 +144,9 @@ def lock_output_dir(out_dir: str, name: str = "out_dir") -> Iterator[str]:
     yield path
   finally:
     os.close(fd)   # closing releases the flock
+
+
+def makedirs(path: str) -> None:
+  """`os.makedirs(path, exist_ok=True)` on the writing process only (others create nothing)."""
+  if is_writer():
+    os.makedirs(path, exist_ok=True)

@@ -42,7 +42,7 @@ def run(cfg: BootstrappingConfig, out_dir: str, *, key: Any = None) -> dict:
   DIR/rounds.csv, DIR/replays.npz, DIR/bootstrapping.png and DIR/summary.json; returns the summary."""
   if not isinstance(cfg, BootstrappingConfig):
     raise ValueError(f"cfg must be a BootstrappingConfig, got {type(cfg).__name__}")
-  os.makedirs(out_dir, exist_ok=True)
+  files.makedirs(out_dir)
   key = jax.random.PRNGKey(cfg.seed) if key is None else key
   out = compute.run_rounds(cfg, key)
   report.write_rounds_csv(out["rows"], out_dir)

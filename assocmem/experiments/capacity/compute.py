@@ -134,6 +134,9 @@ def cell_wrong_bits(model: str, cfg: CapacityConfig, key: Array, n: int, d: int,
   out = fn(jax.device_put(_pad(patterns, (nb, db)), replicated), np.int32(n), np.int32(d),
            jax.device_put(_pad(targets, (q_pad, db)), q_sharding),
            jax.device_put(_pad(cues, (q_pad, db)), q_sharding))
+  if not out.is_fully_addressable:     # queries sharded over several processes: gather them
+    from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
+    out = multihost_utils.process_allgather(out, tiled=True)
   return np.asarray(out)[: cfg.n_queries]
 
 
@@ -194,7 +197,7 @@ def run_cells(cfg: CapacityConfig, out_dir: str, devices: Sequence | None = None
               on_record: Callable | None = None,
               mode: mixture.Mode = mixture.DENSE) -> tuple[list[dict], sweep.SweepStats]:
   """Runs (or resumes) the sweep into out_dir/cells.jsonl; returns (records, stats)."""
-  os.makedirs(out_dir, exist_ok=True)
+  files.makedirs(out_dir)
   store = sweep.JsonlStore(os.path.join(out_dir, "cells.jsonl"), ID_FIELDS)
   records, stats = sweep.run_sweep(
       build_series(cfg), make_cell_fn(cfg, devices, mode), store, jax.random.PRNGKey(cfg.seed),

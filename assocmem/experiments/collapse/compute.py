@@ -78,11 +78,10 @@ def mode_for(n: int, chunk_size: int) -> mixture.Mode:
 
 
 def cell_bank(key: Array, d: int, n: int, sigma: float, chunk_size: int) -> assocmem.PatternBank:
-  """n points y ~ N(0, σ² I_d) in a bank (capacity a multiple of the chunk when streaming)."""
+  """n points y ~ N(0, σ² I_d) in a bank laid out for `mode_for(n, chunk_size)` (`mixture.layout_bank`)."""
   _check(d, n, sigma)
   ys = sigma * jax.random.normal(key, (n, d), jnp.float32)
-  capacity = n if n <= chunk_size else -(-n // chunk_size) * chunk_size
-  return assocmem.make_bank(ys, capacity=capacity)
+  return mixture.layout_bank(assocmem.make_bank(ys), mode_for(n, chunk_size))
 
 
 def own_and_max_weight(bank: assocmem.PatternBank, index: Array, x: Array, t: Array, sde: Any,

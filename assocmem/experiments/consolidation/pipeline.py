@@ -298,7 +298,7 @@ def run_source(config: ConsolidationConfig, source: str, out_dir: str | None = N
   hippocampus.check_sources((source,))
   if out_dir is not None:
     out_dir = os.path.abspath(os.fspath(out_dir))
-    os.makedirs(out_dir, exist_ok=True)
+    files.makedirs(out_dir)
     _check_run_file(out_dir, config, source, key)
   prepared = prepare_data(config, key) if prepared is None else prepared
   replays, replay_info = generate_replays(config, source, prepared, out_dir, key)

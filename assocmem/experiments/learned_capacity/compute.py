@@ -51,6 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from assocmem import files
 from assocmem.experiments import sweep
 from assocmem.experiments.learned_capacity import report
 from assocmem.experiments.learned_capacity.config import LearnedCapacityConfig
@@ -264,7 +265,7 @@ def run(cfg: LearnedCapacityConfig, out_dir: str, *, key: Array | None = None,
     the summary written to learned_capacity.json.
   """
   t0 = time.perf_counter()
-  os.makedirs(out_dir, exist_ok=True)
+  files.makedirs(out_dir)
   if exact is None:
     exact = exact_capacities(cfg, work_dir=os.path.join(out_dir, "exact_capacity"))
   store = sweep.JsonlStore(os.path.join(out_dir, "candidates.jsonl"), ID_FIELDS)
@@ -282,7 +283,8 @@ def run(cfg: LearnedCapacityConfig, out_dir: str, *, key: Array | None = None,
       for rec in run_round(cfg, d, plan, ckpt, on_chunk, key=key):
         store.append(rec)
       rounds += 1
-      shutil.rmtree(ckpt, ignore_errors=True)
+      if files.is_writer():
+        shutil.rmtree(ckpt, ignore_errors=True)
   records = list(store.load().values())
   rows = capacities_from_records(cfg, records, n_tops, chash)
   report.write_csv(rows, os.path.join(out_dir, "learned_capacity.csv"))

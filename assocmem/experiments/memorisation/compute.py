@@ -56,6 +56,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from assocmem import files
 from assocmem.bank import make_bank
 from assocmem.experiments import sweep
 from assocmem.experiments.learned_capacity import compute as lc_compute
@@ -164,7 +165,7 @@ def run(cfg: MemorisationConfig, out_dir: str, *, key: Array | None = None,
     the summary written to memorisation.json.
   """
   t0 = time.perf_counter()
-  os.makedirs(out_dir, exist_ok=True)
+  files.makedirs(out_dir)
   store = sweep.JsonlStore(os.path.join(out_dir, "cells.jsonl"), ID_FIELDS)
   chash = run_hash(cfg, key)
   models = ("learned", "exact") if cfg.exact else ("learned",)
@@ -179,7 +180,8 @@ def run(cfg: MemorisationConfig, out_dir: str, *, key: Array | None = None,
         logging.info("memorisation: %s model, d=%d, N=%d", kind, d, n)
         rec = {**params, "capacity": dict(cfg.capacity)[d], **run_cell(cfg, kind, d, n, ckpt, on_chunk, key=key)}
         store.append(rec)
-        shutil.rmtree(ckpt, ignore_errors=True)
+        if files.is_writer():
+          shutil.rmtree(ckpt, ignore_errors=True)
         computed += 1
   records = [r for r in store.load().values() if r["config"] == chash and r["d"] in cfg.dims]
   summary = {"config": dataclasses.asdict(cfg), "config_hash": chash, "cells_computed_this_run": computed,

@@ -24,7 +24,7 @@ def run(cfg: ReconstructiveConfig, out_dir: str, *, key: Any = None) -> dict:
   DIR/summary.json; returns the summary."""
   if not isinstance(cfg, ReconstructiveConfig):
     raise ValueError(f"cfg must be a ReconstructiveConfig, got {type(cfg).__name__}")
-  os.makedirs(out_dir, exist_ok=True)
+  files.makedirs(out_dir)
   key = jax.random.PRNGKey(cfg.seed) if key is None else key
   out = compute.run_all(cfg, key)
   report.write_recall_csv(out["rows"], out_dir)

@@ -93,7 +93,7 @@ def _one_repeat_outputs(inputs: dict[str, Array], config: Table1Config, task: st
   pats, cues = inputs["patterns"], inputs["cues"]
   sde = VPSDE(config.gamma)
   t0 = config.t_start(task)
-  mode = mixture.mode_from_name(config.mixture_mode, min(config.chunk_size, pats.shape[0]))
+  mode = mixture.mode_from_name(config.mixture_mode, config.chunk_size)
   score_fn = scores.exact_score_fn(sde, mode)
   bank = make_bank(pats)
   weights = energies.hebbian_weights(pats, config.classic_zero_diagonal)

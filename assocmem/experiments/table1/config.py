@@ -5,6 +5,8 @@ See `assocmem.experiments.table1` for the method and the open choices each setti
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 from typing import Any
 
@@ -105,7 +107,7 @@ class Table1Config:
     _checks.check_choice("mixture_mode", self.mixture_mode, MIXTURE_MODES)
     _checks.check_int("chunk_size", self.chunk_size, 1)
     _checks.check_int("seed", self.seed, 0)
-    t0 = min(self.t_start(task) for task in TASKS)
+    t0 = min(-2.0 * math.log(self.start_theta(task)) / self.gamma for task in TASKS)  # no JAX at import
     if t0 <= self.t_end:
       raise ValueError(f"t_end must be below the diffusion start time {t0:.4g}, got {self.t_end}")
 

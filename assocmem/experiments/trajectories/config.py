@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import dataclasses
 from typing import Any
 
@@ -45,8 +47,9 @@ class TrajectoryConfig:
     _checks.check_positive("beta", self.beta)
     _checks.check_int("mhn_steps", self.mhn_steps, 1)
     _checks.check_int("seed", self.seed, 0)
-    if self.t_start <= self.t_end:
-      raise ValueError(f"t_end must be below t_start = {self.t_start:.4g}, got {self.t_end}")
+    t_start = -2.0 * math.log(self.theta) / self.gamma    # validation only: no JAX at import time
+    if t_start <= self.t_end:
+      raise ValueError(f"t_end must be below t_start = {t_start:.4g}, got {self.t_end}")
 
   @property
   def t_start(self) -> float:

@@ -1,0 +1,69 @@
+"""Two processes on 127.0.0.1 (jax.distributed, gloo CPU collectives) give one process's results.
+
+Each test starts the same script twice with --coordinator_address/--num_processes/--process_id and
+once as a single process, then compares the result files (timing fields aside). Process 1 is given
+its own --out_dir to show that it writes nothing and creates no directory.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _free_port() -> int:
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+def _env() -> dict:
+  return dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS="",
+              PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p))
+
+
+def _run_two(script: str, args: list[str], out0: str, out1: str) -> None:
+  port = _free_port()
+  procs = [subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", script), *args, f"--out_dir={out}",
+                             f"--coordinator_address=127.0.0.1:{port}", "--num_processes=2", f"--process_id={i}"],
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           for i, out in enumerate((out0, out1))]
+  logs = [p.communicate(timeout=600)[0] for p in procs]
+  for i, (p, log) in enumerate(zip(procs, logs)):
+    assert p.returncode == 0, f"process {i} failed:\n{log[-3000:]}"
+  assert "process 1 of 2" in logs[1] or "process 1" in logs[1]
+
+
+def _run_one(script: str, args: list[str], out: str) -> None:
+  res = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", script), *args, f"--out_dir={out}"],
+                       env=_env(), capture_output=True, text=True, timeout=600)
+  assert res.returncode == 0, res.stderr[-3000:]
+
+
+def _rows(path: str, drop=("seconds",)) -> list[list[str]]:
+  with open(path) as f:
+    rows = list(csv.reader(f))
+  keep = [i for i, h in enumerate(rows[0]) if not any(d in h for d in drop)]
+  return [[r[i] for i in keep] for r in rows]
+
+
+@pytest.mark.parametrize("script,args,csvs", [
+    ("capacity.py", ["--preset=quick", "--models=mhn,diffusion", "--dims=6,8", "--n_max=8", "--nofigures"],
+     ["capacity.csv", "capacity_raw.csv"]),
+    ("train_score.py", ["--preset=quick", "--n_iterations=500", "--hidden=64", "--n_steps=100"], ["figure2b.csv"]),
+], ids=["capacity_sweep", "score_training"])
+def test_two_processes_equal_one(tmp_path, script, args, csvs):
+  two, stray, one = (str(tmp_path / n) for n in ("two", "process1_out", "one"))
+  _run_two(script, args, two, stray)
+  assert not os.path.exists(stray), "process 1 created its --out_dir"
+  _run_one(script, args, one)
+  for name in csvs:
+    assert _rows(os.path.join(two, name)) == _rows(os.path.join(one, name)), name
+  assert not [f for f in os.listdir(two) if f.endswith("-tmp")]
