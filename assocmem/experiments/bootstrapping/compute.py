@@ -44,8 +44,8 @@ def log_phi(cfg: BootstrappingConfig) -> float:
 
 
 def _optimizer(cfg: BootstrappingConfig):
-  return train_lib.make_optimizer(train_lib.ScoreTrainConfig(learning_rate=cfg.learning_rate,
-                                                             theta_min=cfg.theta_min, theta_max=cfg.theta_max))
+  return train_lib.ScoreTrainConfig(learning_rate=cfg.learning_rate, theta_min=cfg.theta_min,
+                                    theta_max=cfg.theta_max).optimizer()
 
 
 def _mean_loss(model: ScoreMLP, params: Any, ys: Array, key: Array, cfg: BootstrappingConfig) -> Array:
