@@ -46,10 +46,25 @@ class Partials(NamedTuple):
   wsum: Array      # (k,)
 
 
+def _check_similarity_dtype(value: Any) -> None:
+  """None, or a floating dtype (e.g. jnp.bfloat16): integer similarities would be truncated."""
+  if value is None:
+    return
+  try:
+    dtype = jnp.dtype(value)
+  except TypeError:
+    raise ValueError(f"similarity_dtype must be None or a floating dtype such as jnp.bfloat16, got {value!r}") from None
+  if not jnp.issubdtype(dtype, jnp.floating):
+    raise ValueError(f"similarity_dtype must be a floating dtype (integers truncate the similarities), got {dtype}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Dense:
   """All N similarities at once (fastest when the (B × N) logits fit in memory)."""
   similarity_dtype: Any = None
+
+  def __post_init__(self):
+    _check_similarity_dtype(self.similarity_dtype)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +75,7 @@ class Streaming:
 
   def __post_init__(self):
     _checks.check_int("chunk_size", self.chunk_size, 1)
+    _check_similarity_dtype(self.similarity_dtype)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,8 +172,16 @@ def weighted_mean(logits: Array, values: Array) -> Array:
   """softmax(logits) @ values for explicit per-component logits (N,) and values (N, k).
 
   The mixture posterior of components that are not points (seed 002 Eq. 23's boxes and
-  segments): their posterior weights come from their own log-densities.
+  segments): their posterior weights come from their own log-densities. At least one logit must be
+  above −inf: all −inf (no component) is a ValueError for concrete logits and a `CheckError`
+  under `checked`, never a silent NaN.
   """
+  if _checks.is_concrete(logits):
+    with jax.ensure_compile_time_eval():
+      empty = not bool(jnp.any(jnp.asarray(logits) > -jnp.inf))
+    if empty:
+      raise ValueError("logits are all -inf: the mixture has no component to weight")
+  _checks.debug_check(jnp.any(logits > -jnp.inf), "logits are all -inf: the mixture has no component to weight")
   return mean(partials_from_logits(logits, values))
 
 
@@ -224,6 +248,16 @@ def _sharded_partials(q, bank: PatternBank, a, b, mode: Sharded) -> Partials:
   return fn(q, bank.centered, bank.sq_norms, bank.log_weights, a, b)
 
 
+def _check_not_empty(log_weights: Array) -> None:
+  msg = "bank has no filled slot (every log-weight is -inf): store or write patterns first"
+  if _checks.is_concrete(log_weights):
+    with jax.ensure_compile_time_eval():
+      filled = bool(jnp.any(jnp.asarray(log_weights) > -jnp.inf))
+    if not filled:
+      raise ValueError(msg)
+  _checks.debug_check(jnp.any(log_weights > -jnp.inf), msg)
+
+
 def bank_partials(bank: PatternBank, q: Array, a: Array | float, b: Array | float,
                   mode: Mode = DENSE) -> Partials:
   """Partials of h = softmax_n(a qᵀ(y_n − c) + b ‖y_n − c‖² + log π_n) over the bank, for ONE query.
@@ -239,7 +273,11 @@ def bank_partials(bank: PatternBank, q: Array, a: Array | float, b: Array | floa
     mode: Dense(), Streaming(chunk_size) or Sharded(mesh, axis, inner).
   Returns:
     `Partials` with max (), sumexp () and wsum (d,).
+  Raises:
+    ValueError: a concrete bank with no filled slot (every log-weight −inf), whose posterior is
+      undefined (a `CheckError` under `checked` when the bank is traced).
   """
+  _check_not_empty(bank.log_weights)
   if isinstance(mode, Sharded):
     return _sharded_partials(q, bank, a, b, mode)
   return _local_partials(q, bank.centered, bank.sq_norms, bank.log_weights, a, b, check_mode(mode))

@@ -229,3 +229,37 @@ def test_distributed_flags_are_checked_before_anything_starts(args, match):
   with pytest.raises(ValueError, match=match):
     cli.initialize_distributed(*args)
   assert cli.initialize_distributed(None, None, None) is False
+
+
+def test_empty_bank_all_inf_logits_bad_dtypes_and_recall_one_defaults():
+  import assocmem as am
+  from assocmem import mixture
+  empty = am.empty_bank(4, 3, jnp.zeros(3))
+  x = jnp.ones(3)
+  with pytest.raises(ValueError, match="bank has no filled slot"):
+    am.mhn_update(empty, x, 1.0)
+  with pytest.raises(ValueError, match="bank has no filled slot"):
+    am.score(empty, x, 0.5, am.VPSDE(0.8))
+  with pytest.raises(am.CheckError, match="bank has no filled slot"):
+    am.checked(lambda b: am.mhn_update(b, x, 1.0))(empty)
+  with pytest.raises(am.CheckError, match="bank has no filled slot"):
+    am.checked(lambda b: am.score(b, x, 0.5, am.VPSDE(0.8)))(empty)
+  filled = am.write(empty, 1, x)
+  np.testing.assert_allclose(am.mhn_update(filled, jnp.zeros(3), 1.0), x, atol=1e-6)
+  with pytest.raises(ValueError, match="logits are all -inf"):
+    mixture.weighted_mean(jnp.full((3,), -jnp.inf), jnp.ones((3, 2)))
+  with pytest.raises(am.CheckError, match="logits are all -inf"):
+    am.checked(mixture.weighted_mean)(jnp.full((3,), -jnp.inf), jnp.ones((3, 2)))
+  for bad in (jnp.int8, "banana"):
+    with pytest.raises(ValueError, match="similarity_dtype"):
+      mixture.Dense(similarity_dtype=bad)
+    with pytest.raises(ValueError, match="similarity_dtype"):
+      mixture.Streaming(4, similarity_dtype=bad)
+  assert mixture.Dense(jnp.bfloat16).similarity_dtype == jnp.bfloat16
+  # recall_one's None defaults are the memory's own n_steps and tol
+  bank = am.make_bank(am.random_binary_patterns(jax.random.PRNGKey(0), n_patterns=4, dim=16))
+  cue = jnp.asarray(bank.centered[0] + bank.center) * 0.3
+  mem = am.ModernHopfield(beta=0.05, n_steps=50, tol=10.0)       # tol so large that one step stops it
+  one_step = am.ModernHopfield(beta=0.05, n_steps=1)
+  np.testing.assert_allclose(mem.recall_one(bank, cue), one_step.recall_one(bank, cue), atol=1e-6)
+  np.testing.assert_allclose(mem.recall(bank, cue[None])[0], mem.recall_one(bank, cue), atol=1e-6)

@@ -128,9 +128,11 @@ class ModernHopfield:
 
   def recall_one(self, state: PatternBank, cue: Array, n_steps: int | None = None,
                  tol: float | None = None) -> Array:
-    """Retrieves from one (d,) cue."""
+    """Retrieves from one (d,) cue: at most `n_steps` updates, stopping once a step moves the state by
+    less than `tol`; None (the default) for either means the memory's own `n_steps` / `tol`."""
     return hopfield.mhn_retrieve(state, cue, self.effective_beta(state.dim),
-                                 n_steps or self.n_steps, tol, mode=self.mode)
+                                 self.n_steps if n_steps is None else n_steps,
+                                 self.tol if tol is None else tol, mode=self.mode)
 
   def recall(self, state: PatternBank, cues: Array, key: Array | None = None, *,
              batch_size: int | None = None) -> Array:
