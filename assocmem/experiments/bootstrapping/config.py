@@ -6,19 +6,10 @@ import dataclasses
 import math
 from typing import Any
 
-import numpy as np
+from assocmem import _checks
 
 CSV_HEADER = ("event_weight", "seed", "round", "p_near", "p_near_phi", "log_density_ratio",
               "replay_mean_norm", "replay_std")
-
-
-def _is_int(x: Any) -> bool:
-  return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-  return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-          and math.isfinite(float(x)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,34 +61,34 @@ class BootstrappingConfig:
 
   def __post_init__(self):
     for name in ("seed",):
-      if not _is_int(getattr(self, name)) or getattr(self, name) < 0:
+      if not _checks.is_int(getattr(self, name)) or getattr(self, name) < 0:
         raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
     for name in ("dim", "hidden", "seeds", "batch_size", "experience_steps", "replays_per_round",
                  "round_steps", "replay_steps", "density_steps"):
-      if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+      if not _checks.is_int(getattr(self, name)) or getattr(self, name) < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
-    if not _is_int(self.n_rounds) or self.n_rounds < 0:
+    if not _checks.is_int(self.n_rounds) or self.n_rounds < 0:
       raise ValueError(f"n_rounds must be an integer >= 0, got {self.n_rounds!r}")
     for name in ("event_distance", "learning_rate", "gamma", "t_end", "delta"):
       v = getattr(self, name)
-      if not _is_number(v) or not v > 0:
+      if not _checks.is_number(v) or not v > 0:
         raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
     if not isinstance(self.event_weights, tuple) or not self.event_weights:
       raise ValueError(f"event_weights must be a non-empty tuple of numbers in [0, 1], got {self.event_weights!r}")
     for w in self.event_weights:
-      if not _is_number(w) or not 0 <= w <= 1:
+      if not _checks.is_number(w) or not 0 <= w <= 1:
         raise ValueError(f"event_weights must hold numbers in [0, 1], got {w!r}")
     if len(set(self.event_weights)) != len(self.event_weights):
       raise ValueError(f"event_weights must be distinct, got {self.event_weights}")
     for name in ("theta_min", "theta_max"):
       v = getattr(self, name)
-      if not _is_number(v) or not 0 < v <= 1:
+      if not _checks.is_number(v) or not 0 < v <= 1:
         raise ValueError(f"{name} must lie in (0, 1], got {v!r}")
     if not self.theta_min < self.theta_max:
       raise ValueError(f"theta_min must be below theta_max, got {self.theta_min} >= {self.theta_max}")
     if not self.theta_min < 1:
       raise ValueError("theta_min must be < 1 (replays start at t_start(theta_min))")
-    if not _is_number(self.replay_fraction) or not 0 <= self.replay_fraction <= 1:
+    if not _checks.is_number(self.replay_fraction) or not 0 <= self.replay_fraction <= 1:
       raise ValueError(f"replay_fraction must lie in [0, 1], got {self.replay_fraction!r}")
     t_start = -2.0 * math.log(self.theta_min) / self.gamma
     if not self.t_end < t_start:

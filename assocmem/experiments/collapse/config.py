@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
+from assocmem import _checks
 from assocmem.experiments import references
 
 STATISTICS = ("mean", "median")
 
 
-def _is_int(x: Any) -> bool:
-  return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-  return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
-
-
 def _check_int(name: str, value: Any, minimum: int) -> None:
-  if not _is_int(value) or value < minimum:
+  if not _checks.is_int(value) or value < minimum:
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _check_positive(name: str, value: Any) -> None:
-  if not _is_number(value) or not value > 0:
+  if not _checks.is_number(value) or not value > 0:
     raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 

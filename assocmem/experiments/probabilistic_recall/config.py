@@ -6,34 +6,28 @@ import dataclasses
 import math
 from typing import Any
 
+from assocmem import _checks
+
 GRIDS = ("linear", "geometric", "edm")
-
-
-def _is_int(x: Any) -> bool:
-  return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-  return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
 def check_int(name: str, value: Any, minimum: int = 1) -> int:
   """`value` as an int >= `minimum` (ValueError naming `name` otherwise)."""
-  if not _is_int(value) or value < minimum:
+  if not _checks.is_int(value) or value < minimum:
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
   return value
 
 
 def check_positive(name: str, value: Any) -> float:
   """A finite number > 0 (ValueError naming `name` otherwise)."""
-  if not _is_number(value) or not value > 0:
+  if not _checks.is_number(value) or not value > 0:
     raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
   return float(value)
 
 
 def check_open_unit(name: str, value: Any) -> float:
   """A number in the open interval (0, 1) (ValueError naming `name` otherwise)."""
-  if not _is_number(value) or not 0 < value < 1:
+  if not _checks.is_number(value) or not 0 < value < 1:
     raise ValueError(f"{name} must lie in the open interval (0, 1), got {value!r}")
   return float(value)
 

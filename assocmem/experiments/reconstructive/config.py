@@ -6,19 +6,10 @@ import dataclasses
 import math
 from typing import Any
 
-import numpy as np
+from assocmem import _checks
 
 CSV_HEADER = ("setting", "semantic_weight", "dim", "core_dim", "memory", "cues", "core_recovery", "expected_recovery",
               "free_ks_max", "free_ks_p_min", "free_mean_err", "free_std_ratio")
-
-
-def _is_int(x: Any) -> bool:
-  return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def _is_number(x: Any) -> bool:
-  return (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-          and math.isfinite(float(x)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,25 +48,25 @@ class ReconstructiveConfig:
   n_replays: int = 600
 
   def __post_init__(self):
-    if not _is_int(self.seed) or self.seed < 0:
+    if not _checks.is_int(self.seed) or self.seed < 0:
       raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
     for name in ("n_cues", "n_steps", "n_reference", "core_dim", "n_memories", "n_phi", "n_replays"):
-      if not _is_int(getattr(self, name)) or getattr(self, name) < 1:
+      if not _checks.is_int(getattr(self, name)) or getattr(self, name) < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
-    if not _is_int(self.dim) or self.dim < 2:
+    if not _checks.is_int(self.dim) or self.dim < 2:
       raise ValueError(f"dim must be an integer >= 2, got {self.dim!r}")
     if not self.core_dim < self.dim:
       raise ValueError(f"core_dim must be below dim (W < D), got core_dim={self.core_dim}, dim={self.dim}")
     for name in ("gamma", "t_end", "core_tol"):
       v = getattr(self, name)
-      if not _is_number(v) or not v > 0:
+      if not _checks.is_number(v) or not v > 0:
         raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
-    if not _is_number(self.cue_theta) or not 0 < self.cue_theta < 1:
+    if not _checks.is_number(self.cue_theta) or not 0 < self.cue_theta < 1:
       raise ValueError(f"cue_theta must lie in (0, 1), got {self.cue_theta!r}")
     if not isinstance(self.semantic_weights, tuple) or not self.semantic_weights:
       raise ValueError(f"semantic_weights must be a non-empty tuple of numbers in [0, 1), got {self.semantic_weights!r}")
     for w in self.semantic_weights:
-      if not _is_number(w) or not 0 <= w < 1:
+      if not _checks.is_number(w) or not 0 <= w < 1:
         raise ValueError(f"semantic_weights must hold numbers in [0, 1), got {w!r}")
     if not self.t_end < -2.0 * math.log(self.cue_theta) / self.gamma:
       raise ValueError(f"t_end must be below the cue's time −2 log(cue_theta)/gamma, got {self.t_end}")
