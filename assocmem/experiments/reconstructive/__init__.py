@@ -7,31 +7,10 @@ section). `EXPERIMENT` is its registry entry.
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from typing import Any
-
-import jax
-
-from assocmem import files
 from assocmem.experiments.base import Experiment
-from assocmem.experiments.reconstructive import compute, report
+from assocmem.experiments.reconstructive import report
+from assocmem.experiments.reconstructive.compute import run
 from assocmem.experiments.reconstructive.config import PRESETS, ReconstructiveConfig, get_preset
-
-
-def run(cfg: ReconstructiveConfig, out_dir: str, *, key: Any = None) -> dict:
-  """Recalls cues of every memory of both settings; writes DIR/recall.csv, DIR/reconstructive.png,
-  DIR/summary.json; returns the summary."""
-  if not isinstance(cfg, ReconstructiveConfig):
-    raise ValueError(f"cfg must be a ReconstructiveConfig, got {type(cfg).__name__}")
-  files.makedirs(out_dir)
-  key = jax.random.PRNGKey(cfg.seed) if key is None else key
-  out = compute.run_all(cfg, key)
-  report.write_recall_csv(out["rows"], out_dir)
-  report.make_figure(out["demo_state"], out["demo"], out["replays"], cfg.gamma, cfg.t_end, cfg.core_tol, out_dir)
-  summary = {"config": dataclasses.asdict(cfg), "seconds": round(out["seconds"], 2), "rows": out["rows"]}
-  files.write_json(os.path.join(out_dir, "summary.json"), summary)
-  return summary
 
 
 EXPERIMENT = Experiment(

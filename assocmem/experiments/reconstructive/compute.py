@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
 import time
 from typing import Any
 
@@ -12,7 +14,8 @@ import numpy as np
 from scipy import stats
 
 from assocmem import reconstructive as rc
-from assocmem import samplers
+from assocmem import files, samplers
+from assocmem.experiments.reconstructive import report
 from assocmem.experiments.reconstructive.config import ReconstructiveConfig
 from assocmem.sde import VPSDE
 
@@ -140,3 +143,18 @@ def run_all(cfg: ReconstructiveConfig, key: jax.Array) -> dict[str, Any]:
   demo_st = demo_state(w_demo)
   return {"rows": rows, "demo": demo, "demo_state": demo_st, "replays": replays(cfg, demo_st, k_replay),
           "seconds": time.perf_counter() - t_start}
+
+
+def run(cfg: ReconstructiveConfig, out_dir: str, *, key: Any = None) -> dict:
+  """Recalls cues of every memory of both settings; writes DIR/recall.csv, DIR/reconstructive.png,
+  DIR/summary.json; returns the summary."""
+  if not isinstance(cfg, ReconstructiveConfig):
+    raise ValueError(f"cfg must be a ReconstructiveConfig, got {type(cfg).__name__}")
+  files.makedirs(out_dir)
+  key = jax.random.PRNGKey(cfg.seed) if key is None else key
+  out = run_all(cfg, key)
+  report.write_recall_csv(out["rows"], out_dir)
+  report.make_figure(out["demo_state"], out["demo"], out["replays"], cfg.gamma, cfg.t_end, cfg.core_tol, out_dir)
+  summary = {"config": dataclasses.asdict(cfg), "seconds": round(out["seconds"], 2), "rows": out["rows"]}
+  files.write_json(os.path.join(out_dir, "summary.json"), summary)
+  return summary
