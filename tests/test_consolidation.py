@@ -436,6 +436,17 @@ def test_a_registered_analysis_runs_and_appears_in_the_report(experiment):
   assert "Toy latent norm" not in consolidation.report_section(out, os.path.dirname(out))
 
 
+def test_an_analysis_for_another_dataset_is_skipped_and_cannot_be_named():
+  other = dataclasses.replace(TOY, name="toy_shapes", datasets=("shapes3d",))
+  with analyses.ANALYSES.registered("toy_shapes", other):
+    assert TINY.data.dataset == "mnist"
+    assert "toy_shapes" in TINY.analyses.selected() and "toy_shapes" not in TINY.selected_analyses()
+    with pytest.raises(ValueError, match="toy_shapes.*mnist"):
+      with_overrides(TINY, {"analyses.names": ("recall", "toy_shapes")})
+  with pytest.raises(ValueError, match="datasets"):
+    dataclasses.replace(TOY, datasets="mnist")
+
+
 # ----------------------------------------------------------------------------- bad input
 
 def test_bad_settings_name_the_setting(tmp_path, prepared):

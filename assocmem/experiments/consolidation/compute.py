@@ -48,7 +48,7 @@ def run_experiment(config: ConsolidationConfig, out_dir: str, *, preset: str | N
     res = pipeline.run_source(config, source, src_dir, prepared, key)
     results[source] = res
     summaries[source] = res.summary()
-    if config.analyses.selected():
+    if config.selected_analyses():
       context = analyses.Context(config=config, source=source, student=res.student, state=res.state,
                                  prepared=prepared)
       numbers[source] = analyses.run_all(context, pipeline.run_keys(config, key)["analysis"], src_dir)

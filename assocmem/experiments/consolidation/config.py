@@ -302,11 +302,13 @@ class AnalysesSettings:
     """The settings of analysis `name` (its settings class's defaults unless given)."""
     return dict(self.settings).get(name) or ANALYSES.get(name).settings_cls()
 
-  def selected(self) -> tuple[str, ...]:
-    """The analyses that run: none unless `enabled`, else `names` (or all), in registry order."""
+  def selected(self, dataset: str | None = None) -> tuple[str, ...]:
+    """The analyses that run: none unless `enabled`, else `names` (or all), in registry order; with
+    `dataset`, only those that apply to it (`Analysis.datasets`)."""
     if not self.enabled:
       return ()
-    return tuple(n for n in ANALYSES.names() if self.names is None or n in self.names)
+    return tuple(n for n in ANALYSES.names() if (self.names is None or n in self.names)
+                 and (dataset is None or ANALYSES.get(n).applies_to(dataset)))
 
 
 GROUPS: dict[str, type] = {"data": DataSettings, "hippocampus": HippocampusSettings, "replay": ReplaySettings,
@@ -341,8 +343,16 @@ class ConsolidationConfig:
     if self.decoding.n_eval is not None and self.decoding.n_eval > self.data.n_stored:
       raise ValueError(f"n_eval={self.decoding.n_eval} exceeds n_stored={self.data.n_stored}: the errors "
                        "are measured on stored originals")
-    for name in self.analyses.selected():
+    for name in self.analyses.names or ():
+      if not ANALYSES.get(name).applies_to(self.data.dataset):
+        raise ValueError(f"analysis {name!r} applies to {ANALYSES.get(name).datasets}, not to dataset "
+                         f"{self.data.dataset!r}; drop it from analyses.names")
+    for name in self.selected_analyses():
       ANALYSES.get(name).check(self.analyses.get(name), self)
+
+  def selected_analyses(self) -> tuple[str, ...]:
+    """The analyses this run runs: `analyses.selected()` that apply to `data.dataset`."""
+    return self.analyses.selected(self.data.dataset)
 
   @property
   def label_name(self) -> str:

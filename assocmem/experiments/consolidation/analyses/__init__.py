@@ -2,7 +2,7 @@
 
 Every analysis is one module here (its settings dataclass, `run`, figure and table; see `base`)
 registered in `ANALYSES` below, the one place that lists them. The experiment runs the selected
-ones (`config.analyses.selected()`) on each source's trained VAE and the report shows them, both
+ones (`config.selected_analyses()`: selected, and applying to the dataset) on each source's trained VAE and the report shows them, both
 in registry order:
 
   recall             recall of stored memories from noisy and partial cues, VAE against a memory
@@ -55,7 +55,7 @@ def run_all(context: Context, key: jax.Array, directory: str | None = None) -> d
   """
   config = context.config
   out: dict[str, Any] = {}
-  for name in config.analyses.selected():
+  for name in config.selected_analyses():
     analysis = ANALYSES.get(name)
     start = time.perf_counter()
     result = analysis.run(config.analyses.get(name), context, analysis_key(key, name))

@@ -77,6 +77,8 @@ class Analysis:
     table: `(numbers, TableContext) -> Markdown lines`.
     figure: `(AnalysisResult, directory, Context) -> file names`; default none.
     check: `(settings, config) -> None`, raising ValueError; default none.
+    datasets: the datasets (`DataSettings.dataset`) it applies to (None: every dataset); a run on
+      another dataset skips it unless it is named explicitly, which is a ValueError.
   """
   name: str
   title: str
@@ -85,6 +87,11 @@ class Analysis:
   table: Callable[[Mapping[str, Any], TableContext], list[str]]
   figure: Callable[[AnalysisResult, str, Context], Sequence[str]] = _no_figure
   check: Callable[[Any, Any], None] = _no_check
+  datasets: tuple[str, ...] | None = None
+
+  def applies_to(self, dataset: str) -> bool:
+    """Whether the analysis runs on `dataset`."""
+    return self.datasets is None or dataset in self.datasets
 
   def __post_init__(self):
     if not isinstance(self.name, str) or not self.name.isidentifier():
@@ -94,6 +101,11 @@ class Analysis:
     for field in ("run", "table", "figure", "check"):
       if not callable(getattr(self, field)):
         raise ValueError(f"Analysis {self.name!r}: {field} must be callable")
+    if self.datasets is not None:
+      if isinstance(self.datasets, str) or not all(isinstance(d, str) for d in self.datasets):
+        raise ValueError(f"Analysis {self.name!r}: datasets must be None or a tuple of dataset names, "
+                         f"got {self.datasets!r}")
+      object.__setattr__(self, "datasets", tuple(self.datasets))
 
 
 # ----------------------------------------------------------------------------- shared helpers
