@@ -50,6 +50,7 @@ from typing import Any, Callable, Mapping
 
 from assocmem import _checks
 from assocmem.data import KNOWN_DATASETS
+from assocmem.nn.score_mlp import VARIANTS
 from assocmem.nn.vae import VAEConfig, mnist_config, shapes3d_config
 
 from assocmem.experiments.consolidation import hippocampus
@@ -185,10 +186,18 @@ class ReplaySettings:
     batch_size: replays (and recall cues) per jitted call.
     diffusion_gamma, diffusion_theta, diffusion_steps: the exact-diffusion source: VP schedule,
       the signal level its replays start from (t_start(θ)) and Euler–Maruyama steps.
-    learned_hidden, learned_iterations: the learned-diffusion source (seed 002 §7): hidden width of
-      its ScoreMLP (750, Figure 2's) and Adam steps of Eq. 27 on the stored images (5,000); its
-      replays use diffusion_gamma and diffusion_steps and start at t_start(θ_min = 0.6), the
-      lowest signal level it was trained on.
+    learned_*: the learned-diffusion source (seed 002 §7; `hippocampus.learned_settings`), with
+      defaults the recipe with which it learns at image scale (d = 784; docs/reproduction.md):
+      learned_variant: `ScoreMLP` variant, "residual" (LayerNorm, residual hidden layer, a fixed
+        skip of the stored images' diagonal Gaussian) or "paper" (§7's MLP, which barely learns
+        at d = 784: its ReLUs die at learning rate 1e-3);
+      learned_hidden: hidden width H (1,024; Figure 2's 750 for the paper's network);
+      learned_iterations: Adam steps of Eq. 27 on the stored images (2,000; App. A: 5,000);
+      learned_learning_rate: Adam step size (1e-3, App. A's);
+      learned_batch_size: stored images per step, drawn with replacement (128; None: all, App. A);
+      learned_theta_min: θ ~ U(learned_theta_min, 1) in training (0.01; App. A: 0.6), also the
+        level its replays start from, N(0, I) at t_start(θ_min), so the start is the true prior;
+      its replays use diffusion_gamma and diffusion_steps (Euler–Maruyama, geometric grid to 1e-3).
   """
   sources: tuple[str, ...] = ("mhn",)
   n_replays: int = 10_000
@@ -196,8 +205,12 @@ class ReplaySettings:
   diffusion_gamma: float = 0.8
   diffusion_theta: float = 1e-3
   diffusion_steps: int = 300
-  learned_hidden: int = 750
-  learned_iterations: int = 5000
+  learned_variant: str = "residual"
+  learned_hidden: int = 1024
+  learned_iterations: int = 2000
+  learned_learning_rate: float = 1e-3
+  learned_batch_size: int | None = 128
+  learned_theta_min: float = 0.01
 
   def __post_init__(self):
     object.__setattr__(self, "sources", hippocampus.check_sources(self.sources))
@@ -205,6 +218,11 @@ class ReplaySettings:
       _checks.check_int(name, getattr(self, name))
     _checks.check_positive("diffusion_gamma", self.diffusion_gamma)
     _checks.check_open_unit("diffusion_theta", self.diffusion_theta)
+    _checks.check_choice("learned_variant", self.learned_variant, VARIANTS)
+    _checks.check_positive("learned_learning_rate", self.learned_learning_rate)
+    if self.learned_batch_size is not None:
+      _checks.check_int("learned_batch_size", self.learned_batch_size)
+    _checks.check_open_unit("learned_theta_min", self.learned_theta_min)
 
 
 @dataclasses.dataclass(frozen=True)
