@@ -198,6 +198,9 @@ class ReplaySettings:
       learned_theta_min: θ ~ U(learned_theta_min, 1) in training (0.01; App. A: 0.6), also the
         level its replays start from, N(0, I) at t_start(θ_min), so the start is the true prior;
       its replays use diffusion_gamma and diffusion_steps (Euler–Maruyama, geometric grid to 1e-3).
+    classify_delta_m, classify_delta_s: Euclidean radii with which every source's replays (clipped
+      to [−1, 1]) are classified memorised / spurious / other by the memorisation sweep's
+      `memorisation.classify` (2.8 = 0.1 per unit RMS at d = 784).
   """
   sources: tuple[str, ...] = ("mhn",)
   n_replays: int = 10_000
@@ -211,6 +214,8 @@ class ReplaySettings:
   learned_learning_rate: float = 1e-3
   learned_batch_size: int | None = 128
   learned_theta_min: float = 0.01
+  classify_delta_m: float = 2.8
+  classify_delta_s: float = 2.8
 
   def __post_init__(self):
     object.__setattr__(self, "sources", hippocampus.check_sources(self.sources))
@@ -223,6 +228,8 @@ class ReplaySettings:
     if self.learned_batch_size is not None:
       _checks.check_int("learned_batch_size", self.learned_batch_size)
     _checks.check_open_unit("learned_theta_min", self.learned_theta_min)
+    _checks.check_positive("classify_delta_m", self.classify_delta_m)
+    _checks.check_positive("classify_delta_s", self.classify_delta_s)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -457,7 +464,8 @@ PRESETS: dict[str, ConsolidationConfig] = {
     "quick": ConsolidationConfig(
         data=DataSettings(dataset="mnist", n_stored=2000),
         hippocampus=HippocampusSettings(chunk_size=1000),
-        replay=ReplaySettings(sources=("mhn", "diffusion"), n_replays=2000, batch_size=500, diffusion_steps=100),
+        replay=ReplaySettings(sources=("mhn", "diffusion", "learned"), n_replays=2000, batch_size=500,
+                              diffusion_steps=100),
         vae=VAESettings(arch="compact", epochs=15),
         decoding=DecodingSettings(n_eval=1000, n_score=250),
         analyses=AnalysesSettings(settings={
@@ -470,7 +478,8 @@ PRESET_NOTES: dict[str, str] = {
     "paper": ("the issue's settings (the authors' code) on real Shapes3D: 10,000 stored images, "
               "10,000 replays, the large VAE of §A.2.1, ≤ 50 epochs"),
     "quick": ("offline MNIST digits: 2,000 stored, 2,000 replays, the compact VAE (§A.2.1 layer "
-              "types at 28×28), ≤ 15 epochs; diffusion replays with 100 Euler–Maruyama steps"),
+              "types at 28×28), ≤ 15 epochs; diffusion replays with 100 Euler–Maruyama steps; the learned "
+              "source trained by the image-scale recipe (residual ScoreMLP, 1,024 wide, 2,000 steps of 128)"),
 }
 
 
