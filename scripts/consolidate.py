@@ -50,6 +50,11 @@ flags.DEFINE_integer("replay_batch", None, "Replays per jitted call.")
 flags.DEFINE_integer("diffusion_steps", None, "Euler–Maruyama steps of the diffusion replays.")
 flags.DEFINE_integer("learned_hidden", None, "Hidden width of the learned-diffusion source's ScoreMLP.")
 flags.DEFINE_integer("learned_iterations", None, "Adam steps of the learned-diffusion source (Eq. 27).")
+flags.DEFINE_enum("learned_variant", None, ["paper", "residual"],
+                  "ScoreMLP variant of the learned-diffusion source (default: residual, the image-scale recipe).")
+flags.DEFINE_float("learned_learning_rate", None, "Adam step size of the learned-diffusion source.")
+flags.DEFINE_integer("learned_batch_size", None, "Stored images per training step of the learned-diffusion source.")
+flags.DEFINE_float("learned_theta_min", None, "Lowest training signal level (and replay start) of the learned source.")
 flags.DEFINE_float("beta", None, "Hopfield inverse temperature (scaled by 1/sqrt(d) unless --noscale_by_sqrt_d).")
 flags.DEFINE_bool("scale_by_sqrt_d", None, "Scale the Hopfield similarities by 1/sqrt(d).")
 flags.DEFINE_bool("incremental", None, "Store one write per image into an empty bank.")
@@ -73,6 +78,10 @@ FLAG_SETTINGS: dict[str, str] = {
     "diffusion_steps": "replay.diffusion_steps",
     "learned_hidden": "replay.learned_hidden",
     "learned_iterations": "replay.learned_iterations",
+    "learned_variant": "replay.learned_variant",
+    "learned_learning_rate": "replay.learned_learning_rate",
+    "learned_batch_size": "replay.learned_batch_size",
+    "learned_theta_min": "replay.learned_theta_min",
     "beta": "hippocampus.beta",
     "scale_by_sqrt_d": "hippocampus.scale_by_sqrt_d",
     "incremental": "hippocampus.incremental",

@@ -75,9 +75,12 @@ def test_presets_keep_their_values():
                                                 label=None, n_stored=2000)
   assert dataclasses.asdict(quick.hippocampus) == dict(beta=20.0, scale_by_sqrt_d=True, max_updates=10, tol=0.0,
                                                        mode="streaming", chunk_size=1000, incremental=False)
-  assert dataclasses.asdict(quick.replay) == dict(sources=("mhn", "diffusion"), n_replays=2000, batch_size=500,
-                                                  diffusion_gamma=0.8, diffusion_theta=1e-3, diffusion_steps=100,
-                                                  learned_hidden=750, learned_iterations=5000)
+  assert dataclasses.asdict(quick.replay) == dict(sources=("mhn", "diffusion", "learned"), n_replays=2000,
+                                                  batch_size=500, diffusion_gamma=0.8, diffusion_theta=1e-3,
+                                                  diffusion_steps=100, learned_variant="residual",
+                                                  learned_hidden=1024, learned_iterations=2000,
+                                                  learned_learning_rate=1e-3, learned_batch_size=128,
+                                                  learned_theta_min=0.01, classify_delta_m=2.8, classify_delta_s=2.8)
   assert dataclasses.asdict(quick.vae) == dict(arch="compact", latent_dim=20, epochs=15, patience=3, batch_size=32,
                                                learning_rate=1e-3, kl_weight=1.0, steps_per_call=None)
   assert dataclasses.asdict(quick.decoding) == dict(n_eval=1000, noise_fraction=0.1, n_fit=200, n_score=250)
@@ -111,6 +114,11 @@ def test_each_group_validates_its_settings():
                      (lambda: HippocampusSettings(beta=-1.0), "beta"),
                      (lambda: ReplaySettings(sources=("mhn", "gan")), "replay_source"),
                      (lambda: ReplaySettings(sources=("mhn", "modern_hopfield")), "replay_source"),
+                     (lambda: ReplaySettings(learned_variant="wide"), "learned_variant"),
+                     (lambda: ReplaySettings(learned_batch_size=0), "learned_batch_size"),
+                     (lambda: ReplaySettings(learned_theta_min=1.0), "learned_theta_min"),
+                     (lambda: ReplaySettings(learned_learning_rate=-1e-3), "learned_learning_rate"),
+                     (lambda: ReplaySettings(classify_delta_m=0.0), "classify_delta_m"),
                      (lambda: VAESettings(arch="huge"), "vae"),
                      (lambda: DecodingSettings(noise_fraction=1.5), "noise_fraction"),
                      (lambda: AnalysesSettings(names=("nope",)), "analysis"),
@@ -152,7 +160,8 @@ defined = {n for n in flags.FLAGS if n not in ("preset", "out_dir", "offline")}
 out = {"missing": sorted(n for n in m.FLAG_SETTINGS if n not in flags.FLAGS),
        "unmapped": sorted(n for n in ("mode", "data_dir", "dataset", "vae", "n_stored", "n_replays", "epochs",
                                       "chunk_size", "replay_batch", "diffusion_steps", "learned_hidden",
-                                      "learned_iterations", "beta", "scale_by_sqrt_d", "incremental",
+                                      "learned_iterations", "learned_variant", "learned_learning_rate",
+                                      "learned_batch_size", "learned_theta_min", "beta", "scale_by_sqrt_d", "incremental",
                                       "steps_per_call", "seed", "analysis", "replay_source")
                           if n not in m.FLAG_SETTINGS)}
 q = c.PRESETS["quick"]
@@ -258,17 +267,21 @@ def test_exact_diffusion_replays_full_size_images(shapes):
 
 def test_learned_diffusion_source_plugs_in(prepared, tmp_path):
   """The third source: a ScoreMLP is trained (Eq. 27, orbax-checkpointed) on the stored digits and
-  replays through the same pipeline; the replays are cached and reused. (Replay quality is not
-  asserted: at image dimensionality the paper's MLP barely learns, see docs/reproduction.md.)"""
+  replays through the same pipeline; the replays are cached and reused, and classified as the
+  memorisation sweep does. (Replay quality is not asserted at this size.)"""
   cfg = with_overrides(TINY, {"data.n_stored": 8, "decoding.n_eval": 8, "analyses.recall.n_recall": 8,
                               "replay.n_replays": 16, "replay.batch_size": 16, "replay.learned_hidden": 64,
                               "replay.learned_iterations": 60, "replay.diffusion_steps": 10})
   memory = hippocampus.make_source("learned", cfg)
-  assert memory.hidden == 64 and memory.train.n_iterations == 60
+  assert memory.hidden == 64 and memory.train.n_iterations == 60 and memory.variant == "residual"
+  assert (memory.train.batch_size, memory.train.theta_min, memory.train.learning_rate) == (128, 0.01, 1e-3)
+  assert memory.replay_start_theta() == 0.01
   prep = pipeline.prepare_data(cfg)
   replays, info = pipeline.generate_replays(cfg, "learned", prep, str(tmp_path))
   assert replays.shape == (16, 28, 28, 1) and np.all((replays >= 0) & (replays <= 1))
   assert info["source"] == "learned" and np.isfinite(info["mean_abs_to_nearest"])
+  classes = info["classes"]
+  assert classes["memorised"] + classes["spurious"] + classes["other"] == pytest.approx(1.0)
   assert os.path.isdir(tmp_path / "source_checkpoint")
   again, info2 = pipeline.generate_replays(cfg, "learned", prep, str(tmp_path))
   np.testing.assert_array_equal(again, replays)
@@ -497,3 +510,21 @@ def test_report_sets_the_authors_numbers_beside_ours_only_when_comparable(tmp_pa
   report.curves_figure({"mhn": summary}, str(tmp_path / "curves.png"), authors=True)
   semantic_decoding.few_shot_figure(few_shot, str(tmp_path / "few_shot.png"), authors=True)
   assert os.path.getsize(tmp_path / "curves.png") > 0 and os.path.getsize(tmp_path / "few_shot.png") > 0
+
+
+def test_report_compares_every_source_with_the_mhn_source():
+  def summary(recon, acc, memorised):
+    return {"final": {"recon_error": recon, "decoding_accuracy": acc, "vae_recall_error": recon},
+            "first": None, "rows": [], "replay": {"classes": {"memorised": memorised, "spurious": 0.0,
+                                                              "other": 1.0 - memorised, "n_attractors": 0}}}
+  sums = {"mhn": summary(40.0, 0.80, 1.0), "diffusion": summary(43.0, 0.76, 0.9), "learned": summary(60.0, 0.81, 0.0)}
+  rows = {r["source"]: r for r in report.comparison_rows(sums)}
+  assert rows["mhn"]["within_10pct_of_mhn"] is None
+  assert rows["diffusion"]["recon_vs_mhn"] == pytest.approx(0.075) and rows["diffusion"]["within_10pct_of_mhn"]
+  assert rows["learned"]["recon_vs_mhn"] == pytest.approx(0.5) and rows["learned"]["within_10pct_of_mhn"] is False
+  assert rows["learned"]["memorised"] == 0.0 and rows["learned"]["other"] == 1.0
+  text = report.summary_markdown(TINY, sums, {}, None, None)
+  assert "Against the MHN source" in text and "What the replays are" in text
+  assert "| +50.0% | +1.3% | no |" in text and "| +7.5% | -5.0% | yes |" in text
+  csv = report.comparison_csv(report.comparison_rows(sums)).splitlines()
+  assert "within_10pct_of_mhn" in csv[0].split(",") and csv[3].endswith(",False")

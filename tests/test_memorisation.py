@@ -143,3 +143,21 @@ def test_the_key_tags_the_cells():
   assert mm.run_hash(TINY, jax.random.PRNGKey(5)) != TINY.config_hash()
   with pytest.raises(ValueError, match="model_kind"):
     mm.run_cell(TINY, "hopfield", 6, 4)
+
+
+def test_classifier_in_blocks_equals_the_exact_one_and_counts_sum_to_n(monkeypatch):
+  import importlib
+  cl = importlib.import_module("assocmem.experiments.memorisation.classify")
+  rng = np.random.default_rng(0)
+  patterns = np.sign(rng.normal(size=(30, 40)))
+  samples = np.concatenate([patterns[:10] + 0.05 * rng.normal(size=(10, 40)),   # memorised
+                            np.repeat(rng.normal(size=(5, 40)), 2, axis=0) + 0.01 * rng.normal(size=(10, 40)),
+                            5.0 * rng.normal(size=(7, 40))])                       # spurious pairs, others
+  exact = cl.classify(samples, patterns)
+  monkeypatch.setattr(cl, "EXACT_ELEMENTS", 0)
+  monkeypatch.setattr(cl, "_BLOCK", 4)
+  blocks = cl.classify(samples, patterns)
+  np.testing.assert_array_equal(blocks[0], exact[0])
+  assert blocks[1] == exact[1] == 5
+  assert np.bincount(exact[0], minlength=3).tolist() == [10, 10, 7]
+  assert sum(cl.fractions(exact[0]).values()) == pytest.approx(1.0)

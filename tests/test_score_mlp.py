@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from assocmem import VPSDE, ode_sample
-from assocmem.nn.score_mlp import ScoreMLP, ThetaDense, learned_score_fn, model_from_params
+from assocmem.nn.score_mlp import (DATA_VAR_FLOOR, ScoreMLP, ThetaDense, alive_fraction, learned_score_fn,
+                                    model_from_params, with_data_statistics)
 from assocmem.train import score as ts
 from assocmem.train.checkpoint import Checkpointer
 
@@ -195,3 +196,89 @@ def test_train_flops_counts_the_three_matmuls():
   m = ScoreMLP(dim=16, hidden=1280)
   per_row = 2 * (2 * 17 * 1280 + 3 * 1281 * 1280 + 3 * 1281 * 16)
   assert ts.train_flops(m, 31, 10, 8) == per_row * 31 * 10 * 8
+
+
+# ----------------------------------------------------------------------------- image-scale recipe
+
+RES = ScoreMLP(dim=6, hidden=32, variant="residual")
+
+
+def test_residual_variant_tree_shapes_and_skip():
+  params = RES.init_params(jax.random.PRNGKey(0))
+  assert set(params) == {"input", "hidden", "output", "norm_hidden", "norm_output", "data_mean", "data_var"}
+  assert params["norm_hidden"]["scale"].shape == (32,) and params["data_mean"].shape == (6,)
+  assert sum(x.size for x in jax.tree.leaves(params)) == RES.param_count() == SMALL.param_count() + 4 * 32 + 2 * 6
+  assert model_from_params(params) == RES and model_from_params(SMALL.init_params(jax.random.PRNGKey(0))) == SMALL
+  x = jax.random.normal(jax.random.PRNGKey(1), (5, 6))
+  th = jnp.linspace(0.1, 0.9, 5)
+  out = jax.vmap(lambda a, b: RES.predict_noise(params, a, b))(x, th)
+  assert out.shape == (5, 6)
+  # with a zero output layer δ̂ is the Gaussian skip σ (x − θ m) / (θ² v + σ²)
+  p = with_data_statistics(params, binary_patterns(3, 4, 6))
+  p = {**p, "output": jax.tree.map(jnp.zeros_like, p["output"])}
+  m, v = p["data_mean"], p["data_var"]
+  s2 = 1.0 - th[:, None] ** 2
+  want = jnp.sqrt(s2) * (x - th[:, None] * m) / (th[:, None] ** 2 * v + s2)
+  np.testing.assert_allclose(jax.vmap(lambda a, b: RES.predict_noise(p, a, b))(x, th), want, rtol=1e-5, atol=1e-6)
+  # the learned score runs in the samplers unchanged
+  score = learned_score_fn(VPSDE(0.8))(params, x[0], jnp.float32(0.5))
+  assert score.shape == (6,) and bool(jnp.all(jnp.isfinite(score)))
+
+
+def test_data_statistics_are_set_by_fit_and_never_trained():
+  pats = binary_patterns(4, 5, 6)
+  mask = jnp.array([1, 1, 1, 0, 0], jnp.float32)
+  st = ts.fit(RES, jax.random.PRNGKey(0), pats, mask, cfg=_cfg(n_iterations=20, batch_size=4))
+  real = np.asarray(pats)[:3]
+  np.testing.assert_allclose(st.params["data_mean"], real.mean(0), atol=1e-6)
+  np.testing.assert_allclose(st.params["data_var"], np.maximum(real.var(0), DATA_VAR_FLOOR), atol=1e-6)
+  # the paper network has no skip: with_data_statistics leaves it alone
+  p = SMALL.init_params(jax.random.PRNGKey(0))
+  assert with_data_statistics(p, pats) is p
+
+
+def test_alive_fraction_on_a_hand_built_network():
+  net = ScoreMLP(dim=2, hidden=3)
+  p = jax.tree.map(jnp.zeros_like, net.init_params(jax.random.PRNGKey(0)))
+  # input unit 0 fires for x₀ > 0, unit 1 for x₀ < 0, unit 2 never (bias −10)
+  p["input"]["kernel"] = jnp.array([[1.0, -1.0, 0.0], [0.0, 0.0, 0.0]])
+  p["input"]["bias"] = jnp.array([0.0, 0.0, -10.0])
+  # hidden unit 0 copies input unit 0; units 1, 2 are dead (negative bias)
+  p["hidden"]["kernel"] = jnp.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+  p["hidden"]["bias"] = jnp.array([0.0, -1.0, -1.0])
+  x = jnp.array([[1.0, 0.0], [-1.0, 0.0]])
+  assert alive_fraction(p, x, 0.8) == pytest.approx({"input": 2 / 3, "hidden": 1 / 3})
+  assert alive_fraction(p, x[:1], jnp.array([0.8])) == pytest.approx({"input": 1 / 3, "hidden": 1 / 3})
+  assert alive_fraction(p, x[1:], 0.8) == pytest.approx({"input": 1 / 3, "hidden": 0.0})
+  # the residual variant's LayerNorm keeps units alive at initialisation
+  r = RES.init_params(jax.random.PRNGKey(0))
+  frac = alive_fraction(r, jax.random.normal(jax.random.PRNGKey(1), (64, 6)), 0.7)
+  assert min(frac.values()) > 0.9
+  with pytest.raises(ValueError, match="x must have shape"):
+    alive_fraction(p, jnp.zeros((3,)), 0.8)
+
+
+def test_minibatch_recipe_lowers_the_loss():
+  pats = binary_patterns(2, 8, 6)
+  st = ts.fit(RES, jax.random.PRNGKey(0), pats,
+              cfg=_cfg(n_iterations=300, chunk_size=100, batch_size=8, theta_min=0.01, schedule="cosine"))
+  curve = ts.loss_curve(st)
+  assert curve[-50:].mean() < 0.7 * curve[:20].mean()
+  # a minibatch draws only real patterns: a padded set with the mask trains like the set alone
+  padded = jnp.concatenate([pats, 100.0 * jnp.ones((4, 6))])
+  mask = jnp.concatenate([jnp.ones(8), jnp.zeros(4)])
+  key = jax.random.PRNGKey(3)
+  params = RES.init_params(key)
+  loss = ts.minibatch_loss(RES, params, padded, mask, key, 64)
+  assert float(loss) < 50.0           # a drawn padding row (100s) would cost ~10⁴
+
+
+def test_recipe_settings_name_themselves():
+  with pytest.raises(ValueError, match="variant"):
+    ScoreMLP(dim=3, hidden=4, variant="wide")
+  with pytest.raises(ValueError, match="batch_size"):
+    ts.ScoreTrainConfig(batch_size=0)
+  with pytest.raises(ValueError, match="schedule"):
+    ts.ScoreTrainConfig(schedule="linear")
+  assert ts.ScoreTrainConfig().run_settings() == ts.ScoreTrainConfig(batch_size=None).run_settings()
+  assert "batch_size" not in ts.ScoreTrainConfig().run_settings()

@@ -25,7 +25,7 @@ import jax
 from assocmem import _checks
 from assocmem.memories.hopfield import _check_data
 from assocmem.memories.score_memory import ScoreMemory
-from assocmem.nn.score_mlp import ScoreMLP, learned_score_fn, model_from_params
+from assocmem.nn.score_mlp import VARIANTS, ScoreMLP, learned_score_fn, model_from_params
 from assocmem.train import score as train_lib
 
 Array = jax.Array
@@ -42,11 +42,14 @@ class LearnedDiffusion(ScoreMemory):
     hidden: hidden width H; None (default): `hidden_per_dim`·d (App. A: 80·d; Figure 2: 750).
     hidden_per_dim: H / d when `hidden` is None.
     train: training settings (`ScoreTrainConfig`: 5,000 Adam steps at 1e-3, θ ~ U(0.6, 1)).
+    variant: the `ScoreMLP` variant, "paper" (default, §7) or "residual" (LayerNorm before each
+      ReLU, residual hidden layer: learns at image scale; `assocmem.nn.score_mlp`).
   """
   hidden: int | None = flax.struct.field(pytree_node=False, default=None)
   hidden_per_dim: int = flax.struct.field(pytree_node=False, default=80)
   train: train_lib.ScoreTrainConfig = flax.struct.field(pytree_node=False,
                                                        default_factory=train_lib.ScoreTrainConfig)
+  variant: str = flax.struct.field(pytree_node=False, default="paper")
 
   def __post_init__(self):
     super().__post_init__()
@@ -56,6 +59,8 @@ class LearnedDiffusion(ScoreMemory):
     _checks.check_int("hidden_per_dim", self.hidden_per_dim)
     if not isinstance(self.train, train_lib.ScoreTrainConfig):
       raise ValueError(f"train must be a ScoreTrainConfig, got {type(self.train).__name__}")
+    if self.variant not in VARIANTS:
+      raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
 
   def dim(self, state: Params) -> int:
     """d, the dimension of the patterns the network was built for."""
@@ -75,9 +80,10 @@ class LearnedDiffusion(ScoreMemory):
     return theta
 
   def model(self, dim: int) -> ScoreMLP:
-    """The network for d-dimensional patterns: width `hidden`, or `hidden_per_dim`·d."""
+    """The network for d-dimensional patterns: width `hidden`, or `hidden_per_dim`·d; `variant`."""
     dim = _checks.check_int("dim", dim)
-    return ScoreMLP(dim=dim, hidden=self.hidden if self.hidden is not None else self.hidden_per_dim * dim)
+    return ScoreMLP(dim=dim, hidden=self.hidden if self.hidden is not None else self.hidden_per_dim * dim,
+                    variant=self.variant)
 
   @property
   def score_fn(self):

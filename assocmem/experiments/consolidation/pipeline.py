@@ -45,6 +45,7 @@ from assocmem.memories.vae import VAEMemory
 from assocmem.train import vae as train_vae
 
 from assocmem.experiments.consolidation import hippocampus, metrics
+from assocmem.experiments.memorisation.classify import classify, fractions
 from assocmem.experiments.consolidation.config import CSV_HEADER, ConsolidationConfig
 
 RUN_FILE = "run.json"
@@ -227,12 +228,24 @@ def generate_replays(config: ConsolidationConfig, source: str, prepared: Prepare
           "store_seconds": store_seconds, "replay_seconds": replay_seconds,
           "replays_per_second": n_replays / replay_seconds,
           "raw_min": float(raw.min()), "raw_max": float(raw.max()),
-          **hippocampus.replay_fidelity(raw, patterns)}
+          **hippocampus.replay_fidelity(raw, patterns), **replay_classes(raw, patterns, config)}
   replays = hippocampus.to_images(raw, config.image_shape)
   if out_dir:
     _save_npy(npy, replays)
     files.write_json(info_path, info)
   return replays, info
+
+
+def replay_classes(raw: np.ndarray, patterns: Any, config: ConsolidationConfig) -> dict[str, Any]:
+  """The replays (M, d), clipped to [−1, 1], classified as the memorisation sweep does
+  (`memorisation.classify`, radii `replay.classify_delta_m` / `_s`): the fractions memorised
+  (within δ_m of a stored image), spurious (not memorised, within δ_s of another such replay) and
+  other, under "classes", and the number of distinct spurious attractors."""
+  r = config.replay
+  labels, n_att = classify(np.clip(np.asarray(raw), -1.0, 1.0), np.asarray(patterns), r.classify_delta_m,
+                           r.classify_delta_s)
+  return {"classes": {**fractions(labels), "n_attractors": n_att, "delta_m": r.classify_delta_m,
+                      "delta_s": r.classify_delta_s}}
 
 
 # ----------------------------------------------------------------------------- one source

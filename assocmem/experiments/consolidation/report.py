@@ -38,7 +38,9 @@ from assocmem.experiments.consolidation.analyses.base import fmt as _f
 from assocmem.experiments.consolidation.config import CSV_HEADER, ConsolidationConfig, PRESET_NOTES
 
 TITLE = "Seed 000: generative consolidation"
-SOURCE_COLORS = {"mhn": "tab:green", "diffusion": "tab:blue"}
+SOURCE_COLORS = {"mhn": "tab:green", "diffusion": "tab:blue", "learned": "tab:orange"}
+REFERENCE_SOURCE = "mhn"     # the other sources' final metrics are compared with this one's
+TOLERANCE = 0.10             # "within 10%": |final − reference's| <= 10% of the reference's
 
 
 def comparability(config: ConsolidationConfig) -> tuple[str, str]:
@@ -120,18 +122,40 @@ def replays_figure(replays: np.ndarray, stored: np.ndarray, path: str, n: int = 
 
 # ----------------------------------------------------------------------------- tables
 
+def versus_reference(summaries: Mapping[str, Mapping[str, Any]], source: str) -> dict[str, Any]:
+  """`source`'s final recon_error and decoding_accuracy relative to the MHN source's in the same
+  run: (ours − MHN's) / MHN's for each, and whether both lie within `TOLERANCE` (None without an
+  MHN source, or for the MHN source itself)."""
+  ref = (summaries.get(REFERENCE_SOURCE) or {}).get("final") or {}
+  final = (summaries.get(source) or {}).get("final") or {}
+  out = {"recon_vs_mhn": None, "decoding_vs_mhn": None, "within_10pct_of_mhn": None}
+  if source == REFERENCE_SOURCE or not ref or not final:
+    return out
+  rel = {}
+  for key, name in (("recon_error", "recon_vs_mhn"), ("decoding_accuracy", "decoding_vs_mhn")):
+    if ref.get(key) and final.get(key) is not None:
+      rel[name] = (final[key] - ref[key]) / ref[key]
+  out.update(rel)
+  if len(rel) == 2:
+    out["within_10pct_of_mhn"] = bool(all(abs(v) <= TOLERANCE for v in rel.values()))
+  return out
+
+
 def comparison_rows(summaries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
   """One row per source for comparison.csv / the summary table."""
   rows = []
   for source, s in summaries.items():
     first, final, rep = s.get("first") or {}, s.get("final") or {}, s.get("replay") or {}
+    classes = rep.get("classes") or {}
     rows.append({"source": source, "replays_per_second": rep.get("replays_per_second"),
                  "fraction_near_stored": rep.get("fraction_near_stored"),
                  "mean_abs_to_nearest": rep.get("mean_abs_to_nearest"),
                  "distinct_replayed": rep.get("distinct_replayed"), "epochs": s.get("epochs_run"),
                  **{f"first_{k}": first.get(k) for k in ("recon_error", "decoding_accuracy", "vae_recall_error")},
                  **{f"final_{k}": final.get(k) for k in ("recon_error", "decoding_accuracy", "vae_recall_error")},
-                 "train_seconds": s.get("train_seconds")})
+                 "train_seconds": s.get("train_seconds"),
+                 **{k: classes.get(k) for k in ("memorised", "spurious", "other")},
+                 **versus_reference(summaries, source)})
   return rows
 
 
@@ -220,6 +244,29 @@ def summary_markdown(config: ConsolidationConfig, summaries: Mapping[str, Mappin
   lines += ["", "Replays per second include compilation. 'Near a stored image': mean |replay − nearest "
             "stored image| < 0.05 per unit in [−1, 1] (exact diffusion stops at t = 1e-3, whose "
             "residual noise is ≈ 0.02 per unit).", ""]
+  rows = comparison_rows(summaries)
+  if any(r["memorised"] is not None for r in rows):
+    r0 = config.replay
+    lines += [f"{h2} What the replays are", "",
+              "Each replay (clipped to [−1, 1]) classified as the memorisation sweep does "
+              f"(`memorisation.classify`, Euclidean radii δ_m = {r0.classify_delta_m:g}, δ_s = "
+              f"{r0.classify_delta_s:g}): memorised = within δ_m of a stored image; spurious = not memorised "
+              "but within δ_s of another such replay (a shared attractor that is no stored image); other = "
+              "neither.", ""]
+    lines += base.markdown_table(
+        ("source", "memorised", "spurious", "other", "spurious attractors"),
+        [(hippocampus.source_label(r["source"]), _f(r["memorised"], ".1%"), _f(r["spurious"], ".1%"),
+          _f(r["other"], ".1%"), _f((summaries[r["source"]].get("replay") or {}).get("classes", {}).get("n_attractors"), "d"))
+         for r in rows if r["memorised"] is not None]) + [""]
+  versus = [r for r in rows if r["within_10pct_of_mhn"] is not None]
+  if versus:
+    lines += [f"{h2} Against the MHN source", "",
+              f"Final reconstruction error and decoding accuracy of each source relative to the MHN source's "
+              f"in this run; the target is both within {TOLERANCE:.0%}.", ""]
+    lines += base.markdown_table(
+        ("source", "recon error vs MHN", "decoding vs MHN", f"within {TOLERANCE:.0%}"),
+        [(hippocampus.source_label(r["source"]), f"{r['recon_vs_mhn']:+.1%}", f"{r['decoding_vs_mhn']:+.1%}",
+          "yes" if r["within_10pct_of_mhn"] else "no") for r in versus]) + [""]
   lines += [f"{h2} Per-epoch curves", "", f"![consolidation curves]({link_prefix}consolidation_curves.png)", ""]
   for source in sources:
     rows = summaries[source].get("rows") or []
