@@ -124,6 +124,7 @@ def test_replacing_latent_moves_recall_towards_new_class():
   np.testing.assert_allclose(replaced[0, 0, 0], 1.0)     # the atypical element survives
 
 
+@pytest.mark.slow
 def test_protocol():
   x = images(4, 5).reshape(5, -1)
   testing.assert_memory_protocol(make(0.2), jax.random.PRNGKey(0), x, stochastic=False)
