@@ -149,3 +149,59 @@ def test_bad_images():
     m.recall(m.store(None, images(0, 2)), jnp.zeros((2, 47)))
   with pytest.raises(ValueError, match="threshold"):
     hybrid.sensory_mask(images(0, 1), images(1, 1), 1.5)
+
+
+# ----------------------------------------------------------------------------- the analyses
+
+def test_analysis_settings_reject_bad_values():
+  from assocmem.experiments.consolidation.analyses import carmichael, hybrid_model
+  for bad in ((0.0, 0.1), (0.1, 1.0), ()):
+    with pytest.raises(ValueError, match="threshold"):
+      hybrid_model.HybridModelSettings(thresholds=bad)
+  with pytest.raises(ValueError, match="beta"):
+    hybrid_model.HybridModelSettings(beta=0.0)
+  with pytest.raises(ValueError, match="threshold"):
+    carmichael.CarmichaelSettings(threshold=1.2)
+  with pytest.raises(ValueError, match="beta"):
+    carmichael.CarmichaelSettings(beta=-5.0)
+  with pytest.raises(ValueError, match="images"):
+    hybrid_model.add_white_squares(np.zeros((2, 8, 6, 3)))
+  with pytest.raises(ValueError, match="images"):
+    carmichael.blur_centre(np.zeros((2, 8, 8, 1)))
+
+
+def test_atypical_images():
+  from assocmem.experiments.consolidation.analyses import carmichael, hybrid_model
+  x = np.zeros((2, 64, 64, 3), np.float32)
+  sq = hybrid_model.add_white_squares(x, 3, 4321)
+  np.testing.assert_array_equal(sq[0], sq[1])                  # the same squares in every image (the authors')
+  assert 0 < np.count_nonzero(sq[0].sum(-1)) <= 3 * 64
+  img = np.zeros((1, 64, 64, 3), np.float32)
+  img[0, 40:50, 28:36] = 1.0                                   # an object inside the disk
+  img[0, 2:6, 2:6] = 1.0                                       # and one far outside
+  out = carmichael.blur_centre(img)
+  assert np.all(out[0, 2:6, 2:6] == 255)                       # untouched outside the disk
+  assert 0 < out[0, 45, 27, 0] < 255                           # blurred inside
+  amb = carmichael.ambiguous_images(jax.random.PRNGKey(0), img, carmichael.CarmichaelSettings())
+  assert amb.shape == img.shape and amb.max() <= 1.0 and np.count_nonzero(amb.min(-1) == 1.0) >= 16
+
+
+def test_sweep_units_fall_and_error_rises_with_fake_vae():
+  from assocmem.experiments.consolidation.analyses import hybrid_model
+  rng = np.random.default_rng(0)
+  x = rng.uniform(0.3, 0.7, (6, 16, 16, 3)).astype(np.float32)
+  shape = x.shape[1:]
+
+  def encoder(v):
+    return jnp.mean(v, axis=(1, 2))
+
+  def decoder(z):                  # a blurry 'VAE': every pixel the image's mean colour
+    return jnp.broadcast_to(z[:, None, None, :], (z.shape[0],) + shape)
+
+  s = hybrid_model.HybridModelSettings(thresholds=(0.02, 0.1, 0.3), n_images=6, n_squares=1, n_examples=1)
+  numbers, arrays = hybrid_model.sweep(s, x, encoder, decoder, jax.random.PRNGKey(0))
+  units = [r["units"] for r in numbers["rows"]]
+  errors = [r["sse"] for r in numbers["rows"]]
+  assert units[0] > units[1] > units[2] and errors[0] < errors[2]
+  assert numbers["spearman_units"]["rho"] == pytest.approx(-1.0)
+  assert arrays["recalls"].shape == (3, 1) + shape

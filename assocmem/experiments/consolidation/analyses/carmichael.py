@@ -62,14 +62,14 @@ class CarmichaelSettings:
     n_examples: scenes shown in the figure.
   """
   n_scenes: int = 40
-  threshold: float = 0.2
-  beta: float = 5.0
-  cue_noise: float = 0.1
-  n_steps: int = 5
+  threshold: float = references.AUTHORS_CARMICHAEL_SETTINGS["threshold"]
+  beta: float = references.AUTHORS_CARMICHAEL_SETTINGS["beta"]
+  cue_noise: float = references.AUTHORS_CARMICHAEL_SETTINGS["cue_noise"]
+  n_steps: int = references.AUTHORS_CARMICHAEL_SETTINGS["max_updates"]
   n_fit: int = 500
-  blur_centre: tuple[int, int] = (32, 45)
-  blur_radius: int = 15
-  blur_strength: float = 3.0
+  blur_centre: tuple[int, int] = references.AUTHORS_CARMICHAEL_SETTINGS["blur_centre"]
+  blur_radius: int = references.AUTHORS_CARMICHAEL_SETTINGS["blur_radius"]
+  blur_strength: float = references.AUTHORS_CARMICHAEL_SETTINGS["blur_strength"]
   n_examples: int = 4
 
   def __post_init__(self):

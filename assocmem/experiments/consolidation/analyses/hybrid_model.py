@@ -53,13 +53,13 @@ class HybridModelSettings:
     n_steps: Hopfield updates per recall, at most (the authors: 5).
     n_examples: images shown in the examples figure.
   """
-  thresholds: tuple[float, ...] = (0.01, 0.05, 0.10, 0.15, 0.20)
-  beta: float = 100.0
-  n_images: int = 100
-  n_squares: int = 3
-  square_seed: int = 4321
-  cue_noise: float = 0.1
-  n_steps: int = 5
+  thresholds: tuple[float, ...] = references.AUTHORS_HYBRID_SETTINGS["thresholds"]
+  beta: float = references.AUTHORS_HYBRID_SETTINGS["beta"]
+  n_images: int = references.AUTHORS_HYBRID_SETTINGS["n_images"]
+  n_squares: int = references.AUTHORS_HYBRID_SETTINGS["n_squares"]
+  square_seed: int = references.AUTHORS_HYBRID_SETTINGS["square_seed"]
+  cue_noise: float = references.AUTHORS_HYBRID_SETTINGS["cue_noise"]
+  n_steps: int = references.AUTHORS_HYBRID_SETTINGS["max_updates"]
   n_examples: int = 4
 
   def __post_init__(self):
@@ -229,7 +229,7 @@ def table(numbers: Mapping[str, Any], ctx: TableContext) -> list[str]:
            "stored = the elements actually stored (3 × pixels whose channel-mean error exceeds the threshold); "
            f"the VAE alone recalls at SSE {numbers['vae_sse']:.1f}.", ""]
   lines += markdown_table(("threshold", "error (ours)", "error (authors)", "units (ours)", "units (authors)",
-                           "stored", "Σ mean-channel |err|"), rows)
+                           "stored", "Σ px channel-mean abs. error"), rows)
   lines += ["", f"Spearman, threshold vs mean error ρ = {se['rho']:.2f} (p = {se['p']:.2g}), vs mean units "
                 f"ρ = {su['rho']:.2f} (p = {su['p']:.2g}); over all images pooled: "
                 f"ρ = {numbers['spearman_error_pooled']['rho']:.2f} and {numbers['spearman_units_pooled']['rho']:.2f}."]
