@@ -57,7 +57,8 @@ class CarmichaelSettings:
     beta: β of the trace network (the authors: 5, their function's default).
     cue_noise: fraction of the cue's values set to 0 (the authors: 0.1).
     n_steps: Hopfield updates per recall, at most (the authors: 5).
-    n_fit: test-split latents the shape classifier is fitted on.
+    n_fit: test-split latents the shape classifier is fitted on (at most the test images after the
+      scenes).
     blur_centre, blur_radius, blur_strength: the blurred disk (the authors' (32, 45), 15, 3).
     n_examples: scenes shown in the figure.
   """
@@ -184,16 +185,18 @@ def run(settings: CarmichaelSettings, ctx: Context, key: jax.Array) -> AnalysisR
   {"p_target", "p_original", "d_target", "d_original", "shift", "disk_shift"} means, plus sems}."""
   test = ctx.prepared.test
   n = settings.n_scenes
-  if n + settings.n_fit > len(test.images):
-    raise ValueError(f"carmichael n_scenes + n_fit = {n + settings.n_fit} exceeds the {len(test.images)} test images")
+  n_fit = min(settings.n_fit, len(test.images) - n)     # the test images left after the scenes
+  if n_fit < 8:
+    raise ValueError(f"carmichael n_scenes={n} leaves {max(n_fit, 0)} of the {len(test.images)} test images to fit "
+                     "the shape classifier on (need >= 8): lower n_scenes or load more images")
   k_square, k_cue = jax.random.split(key)
   encoder, decoder = codec(ctx)
   factors = shapes3d.labels_to_factors(test.labels)
   originals = np.asarray(test.images[:n])
   own = factors[:n, _SHAPE_COLUMN]
   # The shape classifier on latents of other test images.
-  fit_z = np.asarray(encoder(jnp.asarray(test.images[n:n + settings.n_fit])))
-  fit_y = factors[n:n + settings.n_fit, _SHAPE_COLUMN]
+  fit_z = np.asarray(encoder(jnp.asarray(test.images[n:n + n_fit])))
+  fit_y = factors[n:n + n_fit, _SHAPE_COLUMN]
   half = len(fit_y) // 2
   accuracy = float(fit_classifier(fit_z[:half], fit_y[:half]).score(fit_z[half:], fit_y[half:]))
   clf = fit_classifier(fit_z, fit_y)
@@ -213,20 +216,22 @@ def run(settings: CarmichaelSettings, ctx: Context, key: jax.Array) -> AnalysisR
     return np.asarray(memory.complete(memory.retrieve(state, cue_traces)))
 
   control = recall(z_amb)
+  z_before, z_control = (np.asarray(z) for z in jnp.split(encoder(jnp.concatenate([amb, jnp.asarray(control)])), 2))
   per = {c: {m: [] for m in ("p_target", "p_original", "d_target", "d_original", "shift", "disk_shift")}
          for c in ("before", "control", "after")}
-  examples = []
+  examples = {}
   for offset in range(1, N_SHAPES):
     target = (own + offset) % N_SHAPES
     target_images, found = target_scenes(ctx, factors[:n], target)
-    if len(found) == 0:
+    m = len(found)
+    if m == 0:
       continue
     z_target = np.asarray(z_amb).copy()
     z_target[found] = np.asarray(encoder(jnp.asarray(target_images)))
     after = recall(jnp.asarray(z_target))
-    for cond, imgs in (("before", np.asarray(amb)), ("control", control), ("after", after)):
-      imgs = imgs[found]
-      z = np.asarray(encoder(jnp.asarray(imgs)))
+    z_after = np.asarray(encoder(jnp.asarray(after[found])))
+    for cond, imgs, z in (("before", np.asarray(amb)[found], z_before[found]),
+                          ("control", control[found], z_control[found]), ("after", after[found], z_after)):
       d_t, d_o = _distance(imgs, target_images), _distance(imgs, originals[found])
       rec = per[cond]
       rec["p_target"].append(_proba(clf, z, target[found]))
@@ -236,7 +241,7 @@ def run(settings: CarmichaelSettings, ctx: Context, key: jax.Array) -> AnalysisR
       rec["shift"].append(d_o - d_t)
       rec["disk_shift"].append(_distance(imgs, originals[found], disk) - _distance(imgs, target_images, disk))
     if offset == 1:
-      k = min(settings.n_examples, len(found))
+      k = min(settings.n_examples, m)
       sel = found[:k]
       examples = {"originals": originals[sel], "ambiguous": np.asarray(amb)[sel], "control": control[sel],
                   "targets": target_images[:k], "after": after[sel],
@@ -252,7 +257,7 @@ def run(settings: CarmichaelSettings, ctx: Context, key: jax.Array) -> AnalysisR
   n_trials = int(sum(len(v) for v in per["after"]["shift"]))
   numbers = {"n_scenes": n, "n_trials": n_trials, "threshold": settings.threshold, "beta": settings.beta,
              "classifier": "StandardScaler + LogisticRegression on latent means",
-             "classifier_accuracy": accuracy, "rows": rows}
+             "classifier_accuracy": accuracy, "n_fit": int(n_fit), "rows": rows}
   arrays = {k: np.asarray(v) for k, v in examples.items() if k != "target_names"} if examples else {}
   if examples:
     numbers["example_targets"] = examples["target_names"]

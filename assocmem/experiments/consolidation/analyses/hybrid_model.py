@@ -107,7 +107,8 @@ def check(settings: HybridModelSettings, config: Any) -> None:
 
 
 def codec(ctx: Context):
-  """The trained VAE's jitted batched (encoder, decoder)."""
+  """The trained VAE's jit-compiled batched (encoder, decoder) on [0, 1] images (`hybrid.vae_codec`;
+  one compilation per batch shape, so callers batch whole sets of images)."""
   enc, dec = hybrid.vae_codec(ctx.student.model, hybrid.state_variables(ctx.state))
   return jax.jit(enc), jax.jit(dec)
 
