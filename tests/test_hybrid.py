@@ -205,3 +205,17 @@ def test_sweep_units_fall_and_error_rises_with_fake_vae():
   assert units[0] > units[1] > units[2] and errors[0] < errors[2]
   assert numbers["spearman_units"]["rho"] == pytest.approx(-1.0)
   assert arrays["recalls"].shape == (3, 1) + shape
+
+
+def test_analysis_checks_against_the_test_split():
+  import types
+  from assocmem.experiments.consolidation.analyses import carmichael, hybrid_model
+  small = types.SimpleNamespace(data=types.SimpleNamespace(dataset="shapes3d", n_images=400))   # 40 test images
+  with pytest.raises(ValueError, match="n_images"):
+    hybrid_model.check(hybrid_model.HybridModelSettings(), small)
+  with pytest.raises(ValueError, match="n_scenes"):
+    carmichael.check(carmichael.CarmichaelSettings(), small)
+  hybrid_model.check(hybrid_model.HybridModelSettings(n_images=40), small)
+  carmichael.check(carmichael.CarmichaelSettings(n_scenes=20), small)
+  mnist = types.SimpleNamespace(data=types.SimpleNamespace(dataset="mnist", n_images=500))
+  hybrid_model.check(hybrid_model.HybridModelSettings(), mnist)     # not run on MNIST: nothing to check
