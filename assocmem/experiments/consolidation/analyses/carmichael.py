@@ -43,7 +43,7 @@ from assocmem.experiments import references
 from assocmem.experiments.consolidation import hippocampus, metrics
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext, fmt,
                                                               markdown_table, plt, show)
-from assocmem.experiments.consolidation.analyses.hybrid_model import codec
+from assocmem.experiments.consolidation.analyses.hybrid_model import codec, n_test_images
 
 N_SHAPES = len(shapes3d.SHAPE_NAMES)
 _SHAPE_COLUMN = shapes3d.FACTOR_NAMES.index("shape")
@@ -175,9 +175,12 @@ def _distance(a: np.ndarray, b: np.ndarray, region: np.ndarray | None = None) ->
 # ----------------------------------------------------------------------------- run
 
 def check(settings: CarmichaelSettings, config: Any) -> None:
-  del config
   if settings.n_examples > settings.n_scenes:
     raise ValueError(f"carmichael n_examples={settings.n_examples} exceeds n_scenes={settings.n_scenes}")
+  n_test = n_test_images(config)
+  if n_test is not None and settings.n_scenes + 8 > n_test:
+    raise ValueError(f"carmichael n_scenes={settings.n_scenes} leaves fewer than 8 of the {n_test} test images "
+                     f"(data.n_images={config.data.n_images}) for the shape classifier; lower it or load more images")
 
 
 def run(settings: CarmichaelSettings, ctx: Context, key: jax.Array) -> AnalysisResult:

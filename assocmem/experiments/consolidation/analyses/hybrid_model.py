@@ -24,6 +24,7 @@ The authors' numbers are `references.AUTHORS_HYBRID` (β and n as `AUTHORS_HYBRI
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import random
 from typing import Any, Mapping, Sequence
@@ -34,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from assocmem import _checks, files
+from assocmem.data import SEED000_NUM_IMAGES
 from assocmem.memories import hybrid, make_memory
 from assocmem.experiments import references
 from assocmem.experiments.consolidation import hippocampus, metrics
@@ -100,10 +102,21 @@ def add_white_squares(images: np.ndarray, n_squares: int = 3, seed: int = 4321) 
 
 # ----------------------------------------------------------------------------- run
 
+def n_test_images(config: Any) -> int | None:
+  """The run's test-split size on Shapes3D (10% of `data.n_images`, rounded up as sklearn's split),
+  or None for another dataset (the analysis does not run there)."""
+  if config.data.dataset != "shapes3d":
+    return None
+  return math.ceil(round(0.1 * (config.data.n_images or SEED000_NUM_IMAGES), 9))
+
+
 def check(settings: HybridModelSettings, config: Any) -> None:
-  del config
   if settings.n_examples > settings.n_images:
     raise ValueError(f"hybrid_model n_examples={settings.n_examples} exceeds n_images={settings.n_images}")
+  n_test = n_test_images(config)
+  if n_test is not None and settings.n_images > n_test:
+    raise ValueError(f"hybrid_model n_images={settings.n_images} exceeds the {n_test} test images "
+                     f"(data.n_images={config.data.n_images}); lower it or load more images")
 
 
 def codec(ctx: Context):
