@@ -119,3 +119,22 @@ COLLAPSE_TIME_SOURCE = ("Biroli, Bonnaire, de Bortoli & Mézard (2024), Dynamica
 COLLAPSE_INDEPENDENT_REL_ERR = {(100, 1000): 0.04, (100, 10000): 0.03}
 COLLAPSE_TARGET_TOLERANCE = 0.10
 COLLAPSE_TARGET_MIN_DIM = 100
+
+
+# --------------------------------------------------------------------------- seed 000, extended model (issue 15)
+# Settings of the authors' extended (hybrid) model runs (ellie-as/generative-memory, notebook "3. Memory
+# distortions in the extended model", `extended_model.test_extended_model` and the notebook's
+# `test_extended_model_carmichael`); their published sweep numbers are AUTHORS_HYBRID above.
+# Threshold sweep: thresholds 0.01 … 0.20, β = 100 (on dot products / √d), 100 shuffled test images
+# with 3 translucent white squares (seed 4321), recall from noise(…, 0.1) cues with ≤ 5 updates;
+# error = Σ pixels and channels of (x − recall)²; units = elements with |x − x̂| > threshold (of 12,288).
+AUTHORS_HYBRID_SETTINGS = {"thresholds": (0.01, 0.05, 0.10, 0.15, 0.20), "beta": 100.0, "n_images": 100,
+                           "n_squares": 3, "square_seed": 4321, "cue_noise": 0.1, "max_updates": 5}
+# Same source: Spearman correlations implied by the published (monotone) means of AUTHORS_HYBRID, threshold
+# against mean error and against mean units (the notebook computes them; its printed values are not committed).
+AUTHORS_HYBRID_SPEARMAN = {"error": 1.0, "units": -1.0}
+# Same source: the Carmichael (context-driven) demonstration: threshold 0.2, β = 5 (the function's default),
+# centre blurred (GaussianBlur 3 in a disk of radius 15 at (32, 45)) plus one white 8×8 square, stored latent
+# replaced by that of the same scene with shape 0 or 2; four recalls shown as pictures (no number published).
+AUTHORS_CARMICHAEL_SETTINGS = {"threshold": 0.2, "beta": 5.0, "cue_noise": 0.1, "max_updates": 5,
+                               "blur_centre": (32, 45), "blur_radius": 15, "blur_strength": 3.0, "n_images": 4}

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from assocmem.memories.base import Memory
 from assocmem.memories.diffusion import ExactDiffusion
 from assocmem.memories.hopfield import ClassicalHopfield, ModernHopfield
+from assocmem.memories.hybrid import HybridMemory
 from assocmem.memories.learned import LearnedDiffusion
 from assocmem.memories.vae import VAEMemory
 from assocmem.registry import Registry
@@ -69,6 +70,6 @@ def names() -> tuple[str, ...]:
 
 for _name, _factory in (("classical_hopfield", ClassicalHopfield), ("modern_hopfield", ModernHopfield),
                         ("exact_diffusion", ExactDiffusion), ("learned_diffusion", LearnedDiffusion),
-                        ("vae", VAEMemory)):
+                        ("vae", VAEMemory), ("hybrid", HybridMemory)):
   register(_name, _factory)
 del _name, _factory

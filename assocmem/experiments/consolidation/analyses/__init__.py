@@ -9,7 +9,9 @@ in registry order:
                      of the registry (default the modern Hopfield hippocampus);
   imagination        prior samples, latent interpolation, vector arithmetic;
   semantic_decoding  the few-shot decoding curve from latents and from pixels;
-  embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label.
+  embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label;
+  hybrid_model       (Shapes3D) the extended model's threshold sweep: error and stored sensory units;
+  carmichael         (Shapes3D) the context-driven distortion: stored latent replaced by another shape's.
 
 A new analysis is one module with an `Analysis` and one line below (or, for a temporary one,
 `with ANALYSES.registered("name", analysis): ...`).
@@ -28,12 +30,13 @@ import jax
 from assocmem import files
 from assocmem.registry import Registry
 
-from assocmem.experiments.consolidation.analyses import embedding, imagination, recall, semantic_decoding
+from assocmem.experiments.consolidation.analyses import (carmichael, embedding, hybrid_model, imagination, recall,
+                                                         semantic_decoding)
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext)
 
 ANALYSES: Registry[Analysis] = Registry("analysis")
 
-for _module in (recall, imagination, semantic_decoding, embedding):
+for _module in (recall, imagination, semantic_decoding, embedding, hybrid_model, carmichael):
   ANALYSES.register(_module.ANALYSIS.name, _module.ANALYSIS)
 del _module
 
