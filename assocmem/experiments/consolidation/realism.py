@@ -23,8 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from assocmem import _checks
+from assocmem.data import shapes3d
 from assocmem.experiments.consolidation import metrics
-from assocmem.nn.vae import ConvVAE, VAEConfig
+from assocmem.nn import keras_weights
+from assocmem.nn.vae import ConvVAE, VAEConfig, shapes3d_config
 
 
 def _encode_decode(model: ConvVAE, variables: Any, images: np.ndarray,
@@ -123,4 +125,42 @@ def vae_realism(config: VAEConfig, variables: Any, images: Any, shape_labels: An
   }
 
 
-__all__ = ["prior_samples", "vae_realism"]
+def read_weights(path: str) -> dict[str, np.ndarray]:
+  """Keras weight path -> array, from a Keras HDF5 file (.h5, needs h5py) or an .npz of the same paths."""
+  if not isinstance(path, str) or not path:
+    raise ValueError(f"path must be a non-empty file name, got {path!r}")
+  if path.endswith(".npz"):
+    with np.load(path) as z:
+      return {k: np.asarray(z[k]) for k in z.files}
+  if path.endswith((".h5", ".hdf5")):
+    return keras_weights.read_keras_h5(path)
+  raise ValueError(f"path must end in .h5, .hdf5 or .npz, got {path!r}")
+
+
+def shapes3d_realism(encoder_weights: str, decoder_weights: str, n_images: int = 2000, seed: int = 0,
+                     reference_seed: int = 0) -> dict[str, Any]:
+  """`vae_realism` of procedural Shapes3D scenes under a published Keras Shapes3D VAE (seed 000's).
+
+  Args:
+    encoder_weights, decoder_weights: the Keras encoder's and decoder's weight files (.h5 or .npz of
+      the same weight paths), loaded into `ConvVAE(shapes3d_config())` by `vae_variables_from_keras`.
+    n_images: procedural scenes (`shapes3d.generate(n_images, seed)`) and prior samples.
+    seed: seed of the scenes; reference_seed: PRNG seed of the prior samples.
+  Returns:
+    `vae_realism`'s summary without the per-image arrays, plus "seed" and "reference_seed".
+  """
+  n_images = _checks.check_int("n_images", n_images, 4)
+  seed = _checks.check_int("seed", seed, 0)
+  reference_seed = _checks.check_int("reference_seed", reference_seed, 0)
+  config = shapes3d_config()
+  variables = keras_weights.vae_variables_from_keras(read_weights(encoder_weights),
+                                                     read_weights(decoder_weights), config)
+  data = shapes3d.generate(n_images, seed)
+  out = vae_realism(config, variables, data.images, data.labels["label_shape"],
+                    jax.random.PRNGKey(reference_seed))
+  summary = {k: v for k, v in out.items() if not isinstance(v, np.ndarray)}
+  summary.update(seed=seed, reference_seed=reference_seed)
+  return summary
+
+
+__all__ = ["prior_samples", "read_weights", "shapes3d_realism", "vae_realism"]
