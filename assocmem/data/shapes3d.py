@@ -7,29 +7,34 @@ the same six factors, value grids, label names and flat-index ordering, ray-cast
 | factor       | values                              | in the image                                   |
 |--------------|-------------------------------------|------------------------------------------------|
 | floor_hue    | 10: 0, 0.1, ..., 0.9                | hue of the floor                               |
-| wall_hue     | 10: 0, 0.1, ..., 0.9                | hue of the two walls                           |
+| wall_hue     | 10: 0, 0.1, ..., 0.9                | hue of the wall                                |
 | object_hue   | 10: 0, 0.1, ..., 0.9                | hue of the object                              |
 | scale        | 8: linspace(0.75, 1.25, 8)          | object size                                    |
-| shape        | 4: cube, cylinder, sphere, capsule  | silhouette and shading (capsule: a lying pill) |
-| orientation  | 15: linspace(-30, 30, 15) degrees   | camera azimuth around the object               |
+| shape        | 4: cube, cylinder, sphere, capsule  | silhouette and shading (all upright)           |
+| orientation  | 15: linspace(-30, 30, 15) degrees   | the object's turn about its vertical axis      |
 
-The scene: a floor (y = 0) and two walls meeting in a corner behind the object; the object rests on
-the floor at the origin; a perspective camera pitched 16 degrees down orbits the object by the
-orientation angle, so the corner and the floor-wall lines move across the image and the object shows
-other faces; one directional light (fixed in the world) shades floor, walls and object (Lambert) and
-the object casts a soft shadow. Colours are HSV(hue, 0.85, 1) times the shading, so every surface
-keeps its hue exactly and the labels can be read back from the pixels. Pixels are the mean of 2x2
-sub-pixel rays (anti-aliased, so edge pixels mix two surfaces), float32 in [0, 1].
+The scene follows real Shapes3D as a VAE trained on it sees it (the decoder samples of seed 000's
+published model): a fixed camera, pitched 5 degrees down, looks at one frontal wall whose horizontal
+edges fall on image rows 17.8 (a light-blue sky band above it, RGB (0.60, 0.89, 0.98)) and 40.6 (the
+floor below it); the object stands on the floor in the middle of the image (the floor point under its
+centre on row 53, the front of its base near row 55), and
+turns in place by the orientation angle; a directional light from the upper left, behind the camera,
+shades the object (Lambert, ambient 0.6) and casts a hard shadow (brightness 0.25) to its lower right.
+Floor and wall are unshaded. Colours are HSV(hue, 1, 1) (full saturation), so every surface keeps its
+hue exactly and the labels can be read back from the pixels. Pixels are the mean of 2x2 sub-pixel rays
+(anti-aliased, so edge pixels mix two surfaces), float32 in [0, 1].
 
 Flat indices follow the real dataset's order (the `3dshapes.h5` file): row-major over
 (floor_hue, wall_hue, object_hue, scale, shape, orientation), 480,000 scenes in all. The images are a
 deterministic function of the factors, like the real ones, but they are not the real renders (no
-specular highlights, a simpler room); a model trained on them is not comparable pixel for pixel.
+specular highlights or soft shadows, and object proportions fitted by eye and by the published VAE's
+reconstruction error rather than taken from the real scene file); a model trained on them is not
+comparable pixel for pixel. docs/reproduction.md reports how the published VAE sees them.
 
-Speed: the geometry of a scene (floor / wall / object weights per pixel, with shading) depends only
-on (shape, scale, orientation), 480 combinations; `render` ray-casts the combinations a batch
-needs once and colours every image with one (3, 3) x (3, 4096) product, so 15,000 images take a few
-seconds on one core (about 3.5 s of CPU for the 737 MB of float32).
+Speed: the geometry of a scene (floor / wall / object / sky weights per pixel, with shading and
+shadow) depends only on (shape, scale, orientation), 480 combinations; `render` ray-casts the
+combinations a batch needs once and colours every image with one (3, 4) x (4, 4096) product, so
+15,000 images take a few seconds on one core.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ def vae_realism(config: VAEConfig, variables: Any, images: Any, shape_labels: An
     n_fit, n_score: the decoding classifier's fitting and scoring sizes (the authors' 200, 750).
   Returns:
     {"n_images", "error_mean", "error_median", "reference_n", "reference_error_mean",
-     "reference_error_median", "ratio", "shape_decoding_accuracy", "errors" ((N,) float64),
+     "reference_error_median", "ratio" (NaN when the reference error is 0), "shape_decoding_accuracy"
+     (NaN when the fitting examples hold one class), "errors" ((N,) float64),
      "reference_errors" ((n_reference,) float64), "latents" ((N, L) float32)}.
   """
   if not isinstance(config, VAEConfig):
@@ -117,7 +118,7 @@ def vae_realism(config: VAEConfig, variables: Any, images: Any, shape_labels: An
       "reference_n": int(n_ref),
       "reference_error_mean": float(ref_errors.mean()),
       "reference_error_median": float(np.median(ref_errors)),
-      "ratio": float(errors.mean() / ref_errors.mean()),
+      "ratio": float(errors.mean() / ref_errors.mean()) if ref_errors.mean() > 0 else float("nan"),
       "shape_decoding_accuracy": accuracy,
       "errors": errors,
       "reference_errors": ref_errors,
@@ -138,7 +139,7 @@ def read_weights(path: str) -> dict[str, np.ndarray]:
 
 
 def shapes3d_realism(encoder_weights: str, decoder_weights: str, n_images: int = 2000, seed: int = 0,
-                     reference_seed: int = 0) -> dict[str, Any]:
+                     reference_seed: int = 0, config: VAEConfig | None = None) -> dict[str, Any]:
   """`vae_realism` of procedural Shapes3D scenes under a published Keras Shapes3D VAE (seed 000's).
 
   Args:
@@ -146,13 +147,14 @@ def shapes3d_realism(encoder_weights: str, decoder_weights: str, n_images: int =
       the same weight paths), loaded into `ConvVAE(shapes3d_config())` by `vae_variables_from_keras`.
     n_images: procedural scenes (`shapes3d.generate(n_images, seed)`) and prior samples.
     seed: seed of the scenes; reference_seed: PRNG seed of the prior samples.
+    config: the Keras model's architecture (default `shapes3d_config()`, the published model's).
   Returns:
     `vae_realism`'s summary without the per-image arrays, plus "seed" and "reference_seed".
   """
   n_images = _checks.check_int("n_images", n_images, 4)
   seed = _checks.check_int("seed", seed, 0)
   reference_seed = _checks.check_int("reference_seed", reference_seed, 0)
-  config = shapes3d_config()
+  config = shapes3d_config() if config is None else config
   variables = keras_weights.vae_variables_from_keras(read_weights(encoder_weights),
                                                      read_weights(decoder_weights), config)
   data = shapes3d.generate(n_images, seed)
