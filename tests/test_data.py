@@ -176,7 +176,7 @@ def test_floor_wall_and_object_hues_decode_to_their_labels():
   factors[:10, 2] = rng.permutation(10)
   images = shapes3d.render(factors)
   floor = np.concatenate([images[:, 60:, :4], images[:, 60:, -4:]], axis=2)   # bottom corners
-  wall = images[:, :3, :]                                                     # top rows
+  wall = np.concatenate([images[:, 20:38, :4], images[:, 20:38, -4:]], axis=2)  # wall band, edges
   for i in range(n):
     assert _mode(_hue_labels(floor[i])) == factors[i, 0], f"floor hue of {factors[i]}"
     assert _mode(_hue_labels(wall[i])) == factors[i, 1], f"wall hue of {factors[i]}"
@@ -206,21 +206,64 @@ def test_each_shape_has_its_own_silhouette():
         assert iou < 0.85, (o, shapes3d.SHAPE_NAMES[a], shapes3d.SHAPE_NAMES[b], iou)
 
 
-def test_orientation_moves_the_room_corner_and_changes_the_object():
+def test_orientation_turns_the_object_in_place():
+  # Real Shapes3D: the camera and the room stay put; the object turns about its vertical axis.
   factors = np.array([[0, 3, 6, 4, 0, o] for o in range(15)])
   images = shapes3d.render(factors)
-  top = images[:, 0, :, :].max(-1)                 # HSV value along the top row
-  mid = 0.5 * (top.min(1) + top.max(1))
-  corner = np.argmax(top > mid[:, None], axis=1)  # left wall darker than the right one
-  assert np.all(np.diff(corner) <= 0) and corner[0] - corner[-1] > 20, corner
-  # The floor-wall line tilts: at the left edge the floor starts at another row.
-  floor_rows = (_hue_labels(images[:, :, 1]) == 0).argmax(axis=1)
-  assert floor_rows[0] != floor_rows[-1]
-  # The cube shows other faces: the object's shading changes, not only its position.
   mask = _object_mask(factors)
-  bright = [np.sort(images[i][mask[i]].max(-1))[-10:].mean() for i in (0, 14)]
-  dark = [np.sort(images[i][mask[i]].max(-1))[:10].mean() for i in (0, 14)]
-  assert abs(bright[0] - bright[1]) > 0.02 or abs(dark[0] - dark[1]) > 0.02
+  room = ~mask.any(0)
+  room[45:, 30:] = False                                   # where the shadow may move
+  np.testing.assert_allclose(images[:, room], images[:1, room].repeat(15, 0), atol=1e-6)
+  # The cube's silhouette changes with the angle, but it stays in the middle of the image.
+  iou = (mask[0] & mask[7]).sum() / (mask[0] | mask[7]).sum()
+  assert iou < 0.95, iou
+  centres = np.array([np.nonzero(m)[1].mean() for m in mask])
+  assert np.all(np.abs(centres - 31.5) < 2.0), centres     # the image centre (perspective shifts a little)
+  # A symmetric cube: orientations +a and -a mirror each other's silhouette.
+  np.testing.assert_array_equal(mask[0], mask[14][:, ::-1])
+  # A sphere looks the same from every angle (up to its shading, which follows the fixed light).
+  spheres = _object_mask(np.array([[0, 3, 6, 4, 2, o] for o in (0, 14)]))
+  np.testing.assert_array_equal(spheres[0], spheres[1])
+
+
+def test_sky_wall_and_floor_bands_with_fully_saturated_hues():
+  factors = _random_factors(40, seed=11)
+  images = shapes3d.render(factors)
+  # A light-blue sky across the top rows, whatever the factors.
+  np.testing.assert_allclose(images[:, :16], np.broadcast_to(shapes3d._SKY_RGB, images[:, :16].shape),
+                             atol=1e-6)
+  hues = shapes3d.factor_values()["floor_hue"]
+  wall = shapes3d.hue_to_rgb(hues[factors[:, 1]])
+  floor = shapes3d.hue_to_rgb(hues[factors[:, 0]])
+  # Full saturation: the brightest channel is 1, the darkest 0.
+  assert np.all(wall.max(1) == 1.0) and np.all(wall.min(1) == 0.0)
+  # One frontal wall with horizontal edges: rows 18..39 at the image edges are the wall colour, rows
+  # 41.. the floor colour, in every column away from the object and its shadow.
+  edges = np.r_[0:6, 58:64]
+  np.testing.assert_allclose(images[:, 18:40][:, :, edges], np.broadcast_to(
+      wall[:, None, None], (40, 22, edges.size, 3)), atol=1e-6)
+  np.testing.assert_allclose(images[:, 41:64, :6], np.broadcast_to(         # left of the object: its
+      floor[:, None, None], (40, 23, 6, 3)), atol=1e-6)                   # shadow falls to the right
+  rows = shapes3d._scene_layout()
+  assert rows[1] > rows[0] > 0                          # the wall stands behind the object
+
+
+def test_object_casts_a_dark_shadow_to_its_lower_right():
+  for shape in range(4):
+    factors = np.array([[2, 6, 8, 7, shape, 7]])
+    image = shapes3d.render(factors)[0]
+    mask = _object_mask(factors)[0]
+    floor = shapes3d.hue_to_rgb(shapes3d.factor_values()["floor_hue"][[2]])[0]
+    dark = (image.max(-1) < 0.5 * floor.max()) & ~mask
+    assert dark.sum() > 10, shapes3d.SHAPE_NAMES[shape]
+    rows, cols = np.nonzero(dark)
+    orows, ocols = np.nonzero(mask)
+    assert cols.mean() > ocols.mean() + 2 and rows.mean() > orows.mean(), shapes3d.SHAPE_NAMES[shape]
+    # Shadowed floor keeps the floor's hue.
+    assert _mode(_hue_labels(image[dark])) == 2
+    # Object pixels show the object's hue only inside the object's mask.
+    obj = _hue_labels(image) == 8
+    assert obj[mask].mean() > 0.9 and not np.any(obj & ~mask & (image.max(-1) > 0.5))
 
 
 def test_generate_is_vectorised():

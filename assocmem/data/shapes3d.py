@@ -7,29 +7,34 @@ the same six factors, value grids, label names and flat-index ordering, ray-cast
 | factor       | values                              | in the image                                   |
 |--------------|-------------------------------------|------------------------------------------------|
 | floor_hue    | 10: 0, 0.1, ..., 0.9                | hue of the floor                               |
-| wall_hue     | 10: 0, 0.1, ..., 0.9                | hue of the two walls                           |
+| wall_hue     | 10: 0, 0.1, ..., 0.9                | hue of the wall                                |
 | object_hue   | 10: 0, 0.1, ..., 0.9                | hue of the object                              |
 | scale        | 8: linspace(0.75, 1.25, 8)          | object size                                    |
-| shape        | 4: cube, cylinder, sphere, capsule  | silhouette and shading (capsule: a lying pill) |
-| orientation  | 15: linspace(-30, 30, 15) degrees   | camera azimuth around the object               |
+| shape        | 4: cube, cylinder, sphere, capsule  | silhouette and shading (all upright)           |
+| orientation  | 15: linspace(-30, 30, 15) degrees   | the object's turn about its vertical axis      |
 
-The scene: a floor (y = 0) and two walls meeting in a corner behind the object; the object rests on
-the floor at the origin; a perspective camera pitched 16 degrees down orbits the object by the
-orientation angle, so the corner and the floor-wall lines move across the image and the object shows
-other faces; one directional light (fixed in the world) shades floor, walls and object (Lambert) and
-the object casts a soft shadow. Colours are HSV(hue, 0.85, 1) times the shading, so every surface
-keeps its hue exactly and the labels can be read back from the pixels. Pixels are the mean of 2x2
-sub-pixel rays (anti-aliased, so edge pixels mix two surfaces), float32 in [0, 1].
+The scene follows real Shapes3D as a VAE trained on it sees it (the decoder samples of seed 000's
+published model): a fixed camera, pitched 5 degrees down, looks at one frontal wall whose horizontal
+edges fall on image rows 17.8 (a light-blue sky band above it, RGB (0.60, 0.89, 0.98)) and 40.6 (the
+floor below it); the object stands on the floor in the middle of the image (the floor point under its
+centre on row 53, the front of its base near row 55), and
+turns in place by the orientation angle; a directional light from the upper left, behind the camera,
+shades the object (Lambert, ambient 0.6) and casts a hard shadow (brightness 0.25) to its lower right.
+Floor and wall are unshaded. Colours are HSV(hue, 1, 1) (full saturation), so every surface keeps its
+hue exactly and the labels can be read back from the pixels. Pixels are the mean of 2x2 sub-pixel rays
+(anti-aliased, so edge pixels mix two surfaces), float32 in [0, 1].
 
 Flat indices follow the real dataset's order (the `3dshapes.h5` file): row-major over
 (floor_hue, wall_hue, object_hue, scale, shape, orientation), 480,000 scenes in all. The images are a
 deterministic function of the factors, like the real ones, but they are not the real renders (no
-specular highlights, a simpler room); a model trained on them is not comparable pixel for pixel.
+specular highlights or soft shadows, and object proportions fitted by eye and by the published VAE's
+reconstruction error rather than taken from the real scene file); a model trained on them is not
+comparable pixel for pixel. docs/reproduction.md reports how the published VAE sees them.
 
-Speed: the geometry of a scene (floor / wall / object weights per pixel, with shading) depends only
-on (shape, scale, orientation), 480 combinations; `render` ray-casts the combinations a batch
-needs once and colours every image with one (3, 3) x (3, 4096) product, so 15,000 images take a few
-seconds on one core (about 3.5 s of CPU for the 737 MB of float32).
+Speed: the geometry of a scene (floor / wall / object / sky weights per pixel, with shading and
+shadow) depends only on (shape, scale, orientation), 480 combinations; `render` ray-casts the
+combinations a batch needs once and colours every image with one (3, 4) x (4, 4096) product, so
+15,000 images take a few seconds on one core.
 """
 
 from __future__ import annotations
@@ -68,17 +73,49 @@ def factor_values() -> dict[str, np.ndarray]:
   }
 
 
-# Scene constants (world units; the object at scale 1 is about one unit tall).
+# Scene constants (world units; the object at scale 1 is _OBJECT_SIZE tall). The camera looks along
+# +z from (0, _CAMERA_HEIGHT, 0), pitched down; the frontal wall is the plane z = wall distance up to
+# the wall height, with sky above it; the object stands on the floor y = 0 at (0, 0, object distance).
+# The distances and the wall height follow from the image rows they must fall on (`_scene_layout`),
+# measured on decoder samples of a VAE trained on real Shapes3D: the sky-wall line at row 17.8, the
+# wall-floor line at row 40.6 (rows in pixels from the top edge of the 64-pixel image).
 _SUPERSAMPLE = 2
-_FOV_DEG = 38.0             # vertical (= horizontal) field of view
-_ELEVATION_DEG = 16.0       # camera pitch below the horizon
-_CAMERA_DISTANCE = 5.6      # from the look-at point
-_TARGET = np.array([0.0, 0.95, 0.0])
-_CORNER_DISTANCE = 3.0      # from the object to the wall corner (straight ahead at orientation 0)
-_LIGHT = np.array([-0.55, 1.0, -0.75])  # direction towards the light
-_SATURATION = 0.85
-_AMBIENT = {"floor": 0.45, "wall": 0.42, "object": 0.32}
-_SHADOW_STRENGTH = 0.5
+_FOV_DEG = 35.0             # vertical (= horizontal) field of view
+_PITCH_DEG = 5.0            # camera pitch below the horizon
+_CAMERA_HEIGHT = 1.30
+_SKY_ROW = 17.8             # the top edge of the wall
+_FLOOR_ROW = 40.6           # the wall-floor line
+_OBJECT_ROW = 53.0          # the floor point under the object's centre
+_LIGHT = np.array([-0.5, 1.0, -0.3])  # direction towards the light (upper left, behind the camera)
+_SATURATION = 1.0
+_SKY_RGB = np.array([0.60, 0.89, 0.98])  # the light-blue sky band above the wall
+_AMBIENT = 0.60             # object shading: ambient + (1 - ambient) max(0, n . l)
+_SHADOW = 0.25              # brightness of the floor and wall in the object's shadow
+_OBJECT_SIZE = 0.97         # world size of the object at scale 1
+_CUBE_SIDE = 1.0            # of the object size s
+_SPHERE_DIAMETER = 1.0
+_CYLINDER_RADIUS = 0.42
+_CAPSULE_RADIUS = 0.35
+_CAPSULE_LENGTH = 1.3
+
+
+def _floor_distance(row: float) -> float:
+  """Distance along z of the floor point seen at image row `row` (continuous, 0 = top edge)."""
+  p, half = math.radians(_PITCH_DEG), math.tan(math.radians(_FOV_DEG) / 2)
+  v = (1.0 - 2.0 * row / IMAGE_SHAPE[0]) * half
+  dy, dz = -math.sin(p) + v * math.cos(p), math.cos(p) + v * math.sin(p)
+  if dy >= 0:
+    raise ValueError(f"row {row} is above the horizon")
+  return _CAMERA_HEIGHT * dz / -dy
+
+
+def _scene_layout() -> tuple[float, float, float]:
+  """(object distance, wall distance, wall height) that put the scene on _OBJECT_ROW, _FLOOR_ROW, _SKY_ROW."""
+  wall = _floor_distance(_FLOOR_ROW)
+  p, half = math.radians(_PITCH_DEG), math.tan(math.radians(_FOV_DEG) / 2)
+  v = (1.0 - 2.0 * _SKY_ROW / IMAGE_SHAPE[0]) * half
+  dy, dz = -math.sin(p) + v * math.cos(p), math.cos(p) + v * math.sin(p)
+  return _floor_distance(_OBJECT_ROW), wall, _CAMERA_HEIGHT + wall * dy / dz
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,6 +228,9 @@ def hue_to_rgb(hue: np.ndarray, saturation: float = _SATURATION) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Ray casting of the scene geometry. Vectors are tuples (x, y, z) of arrays (struct of arrays: each
 # component is contiguous, which is several times faster in NumPy than a trailing axis of size 3).
+# The object's hit functions work in the object's frame (the object rotated by its orientation about
+# the vertical axis through its centre) and return the ray parameter t (inf on a miss) and the unit
+# surface normal there.
 
 Vec = tuple[np.ndarray, np.ndarray, np.ndarray]
 _DTYPE = np.float32
@@ -204,29 +244,21 @@ def _unit_light() -> np.ndarray:
   return _LIGHT / np.linalg.norm(_LIGHT)
 
 
-def _camera_rays(orientation_deg: np.ndarray, size: int) -> tuple[Vec, Vec]:
-  """Camera origins ((G, 1, 1) each) and unit ray directions ((G, size, size) each) for G azimuths."""
-  phi = np.deg2rad(np.asarray(orientation_deg, dtype=np.float64))
-  eps = math.radians(_ELEVATION_DEG)
-  zero = np.zeros_like(phi)
-  fwd = np.stack([np.sin(phi) * math.cos(eps), zero - math.sin(eps), np.cos(phi) * math.cos(eps)], -1)
-  right = np.stack([np.cos(phi), zero, -np.sin(phi)], -1)
-  up = np.cross(fwd, right)
-  origin = _TARGET - _CAMERA_DISTANCE * fwd
+def _camera_rays(size: int) -> tuple[Vec, Vec]:
+  """The camera's origin ((1, 1) each) and unit ray directions ((size, size) each), row 0 at the top."""
+  p = math.radians(_PITCH_DEG)
+  fwd = np.array([0.0, -math.sin(p), math.cos(p)])
+  up = np.array([0.0, math.cos(p), math.sin(p)])
+  right = np.array([1.0, 0.0, 0.0])
   half = math.tan(math.radians(_FOV_DEG) / 2)
   s = (np.arange(size) + 0.5) / size * 2.0 - 1.0          # sub-pixel centres in (-1, 1)
-  u = s[None, None, :] * half                               # column -> right
-  v = -s[None, :, None] * half                              # row -> up (row 0 at the top)
-  d = [fwd[:, k, None, None] + u * right[:, k, None, None] + v * up[:, k, None, None] for k in range(3)]
+  u = s[None, :] * half                                     # column -> right
+  v = -s[:, None] * half                                    # row -> up
+  d = [fwd[k] + u * right[k] + v * up[k] for k in range(3)]
   norm = np.sqrt(_dot(d, d))
   d = tuple((c / norm).astype(_DTYPE) for c in d)
-  o = tuple(origin[:, k, None, None].astype(_DTYPE) for k in range(3))
+  o = tuple(np.full((1, 1), c, _DTYPE) for c in (0.0, _CAMERA_HEIGHT, 0.0))
   return o, d
-
-
-def _shade(cos: np.ndarray, ambient: float) -> np.ndarray:
-  """Lambert shading ambient + (1 - ambient) max(0, n . l) from the cosine n . l."""
-  return ambient + (1.0 - ambient) * np.maximum(cos, 0.0)
 
 
 def _finite(t: np.ndarray) -> np.ndarray:
@@ -234,22 +266,26 @@ def _finite(t: np.ndarray) -> np.ndarray:
   return np.where(np.isfinite(t), t, 0.0).astype(t.dtype)
 
 
-def _hit_sphere(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Sphere of radius s/2 resting on the floor: (t, n . l), t = inf on a miss. s is (G, 1, 1)."""
-  rad = 0.5 * s
+def _point(o: Vec, d: Vec, t: np.ndarray) -> Vec:
+  tf = _finite(t)
+  return tuple(o[k] + tf * d[k] for k in range(3))
+
+
+def _hit_sphere(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, Vec]:
+  """Sphere of diameter _SPHERE_DIAMETER s resting on the floor. s is (G, 1, 1)."""
+  rad = 0.5 * _SPHERE_DIAMETER * s
   oc = (o[0], o[1] - rad, o[2])
   b = _dot(d, oc)
   disc = b * b - (_dot(oc, oc) - rad * rad)
   t = -b - np.sqrt(np.maximum(disc, 0.0))
   t = np.where((disc > 0) & (t > 0), t, np.inf)
-  tf, light = _finite(t), _unit_light()
-  cos = _dot([oc[k] + tf * d[k] for k in range(3)], light) / rad
-  return t, cos
+  q = _point(oc, d, t)
+  return t, tuple(c / rad for c in q)
 
 
-def _hit_cube(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Axis-aligned cube of side s resting on the floor (slab method): (t, n . l)."""
-  a = 0.5 * s
+def _hit_cube(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, Vec]:
+  """Cube of side _CUBE_SIDE s resting on the floor (slab method)."""
+  a = 0.5 * _CUBE_SIDE * s
   lo, hi = (-a, 0.0 * a, -a), (a, 2.0 * a, a)
   t_min, t_max = [], []
   with np.errstate(divide="ignore", invalid="ignore"):
@@ -260,17 +296,19 @@ def _hit_cube(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
       t_max.append(np.nan_to_num(np.maximum(t1, t2), nan=np.inf))
   t_near = np.maximum(np.maximum(t_min[0], t_min[1]), t_min[2])
   t_far = np.minimum(np.minimum(t_max[0], t_max[1]), t_max[2])
-  hit = (t_near <= t_far) & (t_far > 0)
-  light = _unit_light()
+  hit = (t_near <= t_far) & (t_near > 0)
   # The entry face is the slab entered last; its outward normal opposes the ray on that axis.
-  cos = np.where(t_min[0] == t_near, -np.sign(d[0]) * light[0],
-                 np.where(t_min[1] == t_near, -np.sign(d[1]) * light[1], -np.sign(d[2]) * light[2]))
-  return np.where(hit, t_near, np.inf), cos
+  face = [t_min[k] == t_near for k in range(3)]
+  face[1] &= ~face[0]
+  face[2] &= ~(face[0] | face[1])
+  zero = np.zeros_like(t_near)
+  n = tuple(np.where(face[k], -np.sign(d[k]), zero) for k in range(3))
+  return np.where(hit, t_near, np.inf), n
 
 
-def _hit_cylinder(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Upright cylinder, radius 0.45 s, height s, on the floor (side and top cap): (t, n . l)."""
-  rad, h = 0.45 * s, s
+def _hit_cylinder(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, Vec]:
+  """Upright cylinder of height s and radius _CYLINDER_RADIUS s on the floor (side and top cap)."""
+  rad, h = _CYLINDER_RADIUS * s, s
   a = d[0] * d[0] + d[2] * d[2]
   b = o[0] * d[0] + o[2] * d[2]
   c = o[0] * o[0] + o[2] * o[2] - rad * rad
@@ -284,23 +322,25 @@ def _hit_cylinder(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray
   cap = (t_cap > 0) & (xc * xc + zc * zc <= rad * rad)
   t_side = np.where(side, t_side, np.inf)
   t_cap = np.where(cap, t_cap, np.inf)
-  tf, light = _finite(t_side), _unit_light()
-  cos_side = ((o[0] + tf * d[0]) * light[0] + (o[2] + tf * d[2]) * light[2]) / rad
-  cos = np.where(t_cap < t_side, light[1], cos_side)
-  return np.minimum(t_side, t_cap), cos
+  q = _point(o, d, t_side)
+  on_cap = t_cap < t_side
+  zero = np.zeros_like(t_side)
+  n = (np.where(on_cap, zero, q[0] / rad), np.where(on_cap, 1.0 + zero, zero),
+       np.where(on_cap, zero, q[2] / rad))
+  return np.minimum(t_side, t_cap), n
 
 
-def _hit_capsule(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-  """Capsule (pill) lying along the world x axis, radius 0.32 s, length 1.5 s: (t, n . l)."""
-  rad = 0.32 * s
-  half = 0.75 * s - rad
-  # Axis from A = (-half, rad, 0) to B = (half, rad, 0); ba = (2 half, 0, 0).
-  oa = (o[0] + half, o[1] - rad, o[2])
-  ob = (o[0] - half, o[1] - rad, o[2])
-  bax = 2.0 * half
-  baba = bax * bax
-  bard = bax * d[0]
-  baoa = bax * oa[0]
+def _hit_capsule(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, Vec]:
+  """Upright capsule (pill) of height _CAPSULE_LENGTH s and radius _CAPSULE_RADIUS s on the floor."""
+  rad = _CAPSULE_RADIUS * s
+  half = 0.5 * _CAPSULE_LENGTH * s - rad
+  # Axis from A = (0, rad, 0) to B = (0, rad + 2 half, 0); ba = (0, 2 half, 0).
+  oa = (o[0], o[1] - rad, o[2])
+  ob = (o[0], o[1] - rad - 2.0 * half, o[2])
+  bay = 2.0 * half
+  baba = bay * bay
+  bard = bay * d[1]
+  baoa = bay * oa[1]
   rdoa = _dot(d, oa)
   oaoa = _dot(oa, oa)
   a = baba - bard * bard
@@ -318,78 +358,96 @@ def _hit_capsule(o: Vec, d: Vec, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]
   t_cap = -b2 - np.sqrt(np.maximum(h2, 0.0))
   t = np.where(body, t_body, np.where((h > 0) & (h2 > 0), t_cap, np.inf))
   t = np.where(t > 0, t, np.inf)
-  tf, light = _finite(t), _unit_light()
-  q = [oa[k] + tf * d[k] for k in range(3)]                 # hit point relative to A
-  frac = np.clip(q[0] / bax, 0.0, 1.0)
-  cos = ((q[0] - frac * bax) * light[0] + q[1] * light[1] + q[2] * light[2]) / rad
-  return t, cos
+  q = _point(oa, d, t)                                      # hit point relative to A
+  frac = np.clip(q[1] / bay, 0.0, 1.0)
+  return t, (q[0] / rad, (q[1] - frac * bay) / rad, q[2] / rad)
 
 
 _HIT = (_hit_cube, _hit_cylinder, _hit_sphere, _hit_capsule)
-# Shadow footprint half-extents (x, z) per shape, in units of the object size s.
-_FOOTPRINT = np.array([[0.55, 0.55], [0.5, 0.5], [0.45, 0.45], [0.75, 0.34]])
+
+
+def _to_object(o: Vec, d: Vec, cos_a: np.ndarray, sin_a: np.ndarray) -> tuple[Vec, Vec]:
+  """World rays -> the frame of the object (at (0, 0, object distance), turned by angle a)."""
+  ox, oz = o[0], o[2] - _DTYPE(_scene_layout()[0])
+  return ((cos_a * ox - sin_a * oz, o[1] + 0.0 * cos_a, sin_a * ox + cos_a * oz),
+          (cos_a * d[0] - sin_a * d[2], d[1] + 0.0 * cos_a, sin_a * d[0] + cos_a * d[2]))
+
+
+def _object_hits(o: Vec, d: Vec, shape: np.ndarray, s: np.ndarray, cos_a: np.ndarray,
+                 sin_a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Ray parameter t (inf on a miss) and Lambert cosine n . l of the object, per geometry.
+
+  Args:
+    o, d: world rays, components broadcasting to (G, H, W).
+    shape: (G,) shape indices; s, cos_a, sin_a: (G, 1, 1) size and the orientation's cos / sin.
+  Returns:
+    t and n . l, each (G, H, W).
+  """
+  oo, dd = _to_object(o, d, cos_a, sin_a)
+  full = np.broadcast_shapes(dd[0].shape, oo[0].shape)
+  t_obj = np.full(full, np.inf, _DTYPE)
+  cos_obj = np.zeros(full, _DTYPE)
+  light = _unit_light()
+  for k, hit_fn in enumerate(_HIT):
+    sel = shape == k
+    if not np.any(sel):
+      continue
+    pick = lambda v: tuple(np.broadcast_to(c, full)[sel] for c in v)  # noqa: E731
+    t, n = hit_fn(pick(oo), pick(dd), s[sel])
+    # The normal back in the world frame (rotation by -a about y), dotted with the light.
+    ca, sa = cos_a[sel], sin_a[sel]
+    nx = ca * n[0] + sa * n[2]
+    nz = -sa * n[0] + ca * n[2]
+    t_obj[sel] = t
+    cos_obj[sel] = nx * light[0] + n[1] * light[1] + nz * light[2]
+  return t_obj, cos_obj
 
 
 def _geometry_weights(shape: np.ndarray, scale: np.ndarray, orientation: np.ndarray) -> np.ndarray:
-  """Per-pixel weights of the floor, wall and object colours for G geometries.
+  """Per-pixel weights of the floor, wall, object and sky colours for G geometries.
 
   Args:
     shape: (G,) shape indices.
     scale: (G,) scale indices.
     orientation: (G,) orientation indices.
   Returns:
-    (G, 3, 64 * 64) float32 weights (floor, wall, object): the shading of each surface times the
+    (G, 4, 64 * 64) float32 weights (floor, wall, object, sky): the shading of each surface times the
     fraction of the pixel's sub-rays that see it. A pixel's colour is colours.T @ weights.
   """
   grids = factor_values()
   size = IMAGE_SHAPE[0] * _SUPERSAMPLE
-  o, d = _camera_rays(grids["orientation"][orientation], size)
-  s = grids["scale"][scale].astype(_DTYPE)[:, None, None]
-  light = _unit_light()
+  o, d = _camera_rays(size)
+  s = (_OBJECT_SIZE * grids["scale"][scale]).astype(_DTYPE)[:, None, None]
+  angle = np.deg2rad(grids["orientation"][orientation].astype(np.float64))
+  cos_a = np.cos(angle).astype(_DTYPE)[:, None, None]
+  sin_a = np.sin(angle).astype(_DTYPE)[:, None, None]
 
-  # Room: the floor y = 0 and two walls through the corner (0, 0, D) at +-45 degrees, normals into
-  # the room. A ray leaves the (convex) room through the nearest plane it moves away from.
-  r = math.sqrt(0.5)
-  wall_normals = ((r, 0.0, -r), (-r, 0.0, -r))
-  t_room = np.where(d[1] < 0, -o[1] / d[1], np.inf)
-  plane = np.zeros(t_room.shape, np.int8)
-  for i, n in enumerate(wall_normals, start=1):
-    dn = n[0] * d[0] + n[2] * d[2]
-    num = n[0] * (0.0 - o[0]) + n[2] * (_CORNER_DISTANCE - o[2])
-    with np.errstate(divide="ignore", invalid="ignore"):
-      t = np.where(dn < 0, num / dn, np.inf)
-    plane = np.where(t < t_room, np.int8(i), plane)
-    t_room = np.minimum(t, t_room)
+  # Room (the same for every geometry): the floor y = 0, the frontal wall z = D up to its top, sky.
+  _, wall_distance, wall_height = _scene_layout()
+  with np.errstate(divide="ignore", invalid="ignore"):
+    t_floor = np.where(d[1] < 0, -o[1] / d[1], np.inf)
+    t_wall = np.where(d[2] > 0, (wall_distance - o[2]) / d[2], np.inf)
+  y_wall = o[1] + _finite(t_wall) * d[1]
+  on_wall = (t_wall < t_floor) & (y_wall <= wall_height)
+  on_floor = np.isfinite(t_floor) & (t_floor <= t_wall)
+  t_room = np.where(on_wall, t_wall, np.where(on_floor, t_floor, np.inf)).astype(_DTYPE)
 
-  # Floor: distance fall-off and the object's soft shadow (offset away from the light).
-  tf = _finite(t_room)
-  px, pz = o[0] + tf * d[0], o[2] + tf * d[2]
-  light_xz = -light[[0, 2]] / np.linalg.norm(light[[0, 2]])
-  ext = _FOOTPRINT[shape].astype(_DTYPE)[:, None, None, :] * s[..., None]
-  off = 0.35 * s * light_xz[0], 0.35 * s * light_xz[1]
-  r2 = ((px - off[0]) / ext[..., 0]) ** 2 + ((pz - off[1]) / ext[..., 1]) ** 2
-  shadow = 1.0 - _SHADOW_STRENGTH * np.exp(-0.5 * r2 ** 1.5)
-  falloff = np.clip(1.12 - 0.025 * t_room, 0.55, 1.0)
-  shade_floor = _shade(light[1], _AMBIENT["floor"]) * falloff * shadow
-  wall_shade = [_shade(n[0] * light[0] + n[2] * light[2], _AMBIENT["wall"]) for n in wall_normals]
-  shade_wall = np.where(plane == 1, wall_shade[0], wall_shade[1])
+  # The object's hard shadow on floor and wall: does a ray from the surface point to the light hit it?
+  p = _point(o, d, t_room)
+  light = tuple(np.full((1, 1), c, _DTYPE) for c in _unit_light())
+  t_shadow, _ = _object_hits(p, light, shape, s, cos_a, sin_a)
+  lit = np.where(np.isfinite(t_shadow), _DTYPE(_SHADOW), _DTYPE(1.0))
 
-  # Object, ray-cast per shape group.
-  t_obj = np.full(t_room.shape, np.inf, _DTYPE)
-  cos_obj = np.zeros(t_room.shape, _DTYPE)
-  for k, hit_fn in enumerate(_HIT):
-    sel = shape == k
-    if np.any(sel):
-      t_obj[sel], cos_obj[sel] = hit_fn(tuple(c[sel] for c in o), tuple(c[sel] for c in d), s[sel])
+  t_obj, cos_obj = _object_hits(o, d, shape, s, cos_a, sin_a)
   on_obj = t_obj < t_room
-  on_floor = ~on_obj & (plane == 0)
-  on_wall = ~on_obj & (plane != 0)
   zero = _DTYPE(0)
-  w = np.stack([np.where(on_floor, shade_floor, zero), np.where(on_wall, shade_wall, zero),
-                np.where(on_obj, _shade(cos_obj, _AMBIENT["object"]), zero)], axis=1)
+  shade_obj = _AMBIENT + (1.0 - _AMBIENT) * np.maximum(cos_obj, 0.0)
+  w = np.stack([np.where(~on_obj & on_floor, lit, zero), np.where(~on_obj & on_wall, lit, zero),
+                np.where(on_obj, shade_obj, zero),
+                np.where(~on_obj & ~on_floor & ~on_wall, _DTYPE(1.0), zero)], axis=1)
   g, px_ = w.shape[0], IMAGE_SHAPE[0]
-  w = w.reshape(g, 3, px_, _SUPERSAMPLE, px_, _SUPERSAMPLE).mean(axis=(3, 5), dtype=_DTYPE)
-  return w.reshape(g, 3, px_ * px_).astype(np.float32)
+  w = w.reshape(g, 4, px_, _SUPERSAMPLE, px_, _SUPERSAMPLE).mean(axis=(3, 5), dtype=_DTYPE)
+  return w.reshape(g, 4, px_ * px_).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,17 +476,18 @@ def render(factors: np.ndarray, chunk_size: int = 1024) -> np.ndarray:
   geo_key = np.ravel_multi_index((f[:, 3], f[:, 4], f[:, 5]), FACTOR_SIZES[3:])
   uniq, inverse = np.unique(geo_key, return_inverse=True)
   scale_u, shape_u, orient_u = np.unravel_index(uniq, FACTOR_SIZES[3:])
-  weights = np.empty((uniq.size, 3, h * w), np.float32)
+  weights = np.empty((uniq.size, 4, h * w), np.float32)
   geo_chunk = 32  # geometries per ray-casting step (about 2 MB of temporaries per geometry)
   for start in range(0, uniq.size, geo_chunk):
     sl = slice(start, start + geo_chunk)
     weights[sl] = _geometry_weights(shape_u[sl], scale_u[sl], orient_u[sl])
   hues = factor_values()["floor_hue"]
-  # colours_t[b, channel, surface]: RGB of the floor, wall and object of image b.
-  colours_t = np.stack([hue_to_rgb(hues[f[:, i]]) for i in range(3)], axis=2).astype(np.float32)
+  # colours_t[b, channel, surface]: RGB of the floor, wall, object and sky of image b.
+  sky = np.broadcast_to(_SKY_RGB, (b, 3))
+  colours_t = np.stack([hue_to_rgb(hues[f[:, i]]) for i in range(3)] + [sky], axis=2).astype(np.float32)
   for start in range(0, b, chunk_size):
     sl = slice(start, start + chunk_size)
-    img = np.matmul(colours_t[sl], weights[inverse[sl]])    # (b, 3, 3) @ (b, 3, 4096)
+    img = np.matmul(colours_t[sl], weights[inverse[sl]])    # (b, 3, 4) @ (b, 4, 4096)
     np.clip(img, 0.0, 1.0, out=img)
     out[sl] = img.transpose(0, 2, 1).reshape(-1, h, w, c)
   return out
