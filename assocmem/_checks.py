@@ -110,6 +110,22 @@ def debug_check_positive(name: str, x: Any) -> None:
                        f"{name} must be a finite number > 0, got {{v}}", v=x)
 
 
+def check_time(name: str, t: Any) -> None:
+  """A diffusion time t > 0: a concrete value raises a ValueError here, a traced one is checked
+  under `checked` (a `CheckError`). At t = 0 the kernel variance is 0 and every score is 0/0."""
+  if is_concrete(t):
+    with jax.ensure_compile_time_eval():
+      try:
+        v = np.asarray(t, dtype=float)
+      except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a finite number > 0, got {t!r}") from err
+    if not np.all(np.isfinite(v) & (v > 0)):
+      shown = float(v.reshape(-1)[0]) if v.size == 1 else v
+      raise ValueError(f"{name} must be a finite number > 0 (a diffusion time), got {shown}")
+  else:
+    debug_check_positive(name, t)
+
+
 def check_int_index(name: str, index: Any, size: int) -> None:
   """Static or concrete index in [0, size); traced indices are checked under `checked` only."""
   if isinstance(index, bool):
@@ -224,3 +240,57 @@ def check_setting(name: str, value: Any, kind: str = "positive") -> None:
       raise ValueError(f"{name} must be a finite number > 0, got {v}")
     if kind == "open_unit" and not 0 < v < 1:
       raise ValueError(f"{name} must lie in the open interval (0, 1), got {v}")
+
+
+# Key data shapes of JAX's PRNG implementations: threefry2x32 (the default) (2,), rbg and
+# unsafe_rbg (4,).
+_RAW_KEY_SHAPES = ((2,), (4,))
+
+
+def check_key(name: str, key: Any, *, optional: bool = False, batched: bool = False) -> Any:
+  """Raises a ValueError naming `name` unless `key` is a JAX PRNG key; returns it unchanged.
+
+  Accepts new-style typed keys (`jax.random.key(0)`: a key dtype, shape ()) and raw keys
+  (`jax.random.PRNGKey(0)`: uint32 (2,), or (4,) for the rbg implementations), as JAX or NumPy
+  arrays or tracers: only the dtype and shape are read, so the check is free and works under
+  `jit` and `vmap` (where a tracer has the shape of one example).
+
+  Args:
+    name: the argument's name in the message.
+    key: the value to check.
+    optional: None is allowed (and returned).
+    batched: allow leading batch axes (a stack of keys, e.g. (E, 2) or (E,) typed).
+  """
+  if key is None:
+    if optional:
+      return None
+    raise ValueError(f"{name} is required: expected a JAX PRNG key (jax.random.key(0) or "
+                     "jax.random.PRNGKey(0)), got None")
+  dtype = getattr(key, "dtype", None)
+  shape = getattr(key, "shape", None)
+  if isinstance(key, (jax.Array, np.ndarray)) and dtype is not None and shape is not None:
+    shape = tuple(shape)
+    if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+      if shape == () or batched:
+        return key
+    elif dtype == np.uint32 and len(shape) >= 1 and (
+        shape in _RAW_KEY_SHAPES or (batched and shape[-1:] in _RAW_KEY_SHAPES)):
+      return key
+    got = f"an array of dtype {dtype} and shape {shape}"
+  else:
+    got = f"{type(key).__name__} {key!r}"[:80]
+  want = "a stack of JAX PRNG keys" if batched else "a JAX PRNG key"
+  raise ValueError(f"{name} must be {want} (jax.random.key(0), or jax.random.PRNGKey(0): uint32 of "
+                   f"shape (2,)), got {got}")
+
+
+def replace_fields(settings: Any, overrides: dict) -> Any:
+  """`dataclasses.replace(settings, **overrides)`, with a ValueError naming any unknown field (and
+  listing the known ones) instead of a TypeError from the constructor."""
+  import dataclasses  # pylint: disable=import-outside-toplevel
+  names = [f.name for f in dataclasses.fields(settings) if f.init]
+  unknown = sorted(set(overrides) - set(names))
+  if unknown:
+    raise ValueError(f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
+                     f"for {type(settings).__name__}; expected some of: {', '.join(names)}")
+  return dataclasses.replace(settings, **overrides)

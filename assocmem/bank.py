@@ -174,8 +174,9 @@ def empty_bank(capacity: int, dim: int, center: Any | None = None,
 def write(bank: PatternBank, index: Any, pattern: Array, log_weight: Any = 0.0) -> PatternBank:
   """One-shot storage of one (d,) pattern in slot `index` (seed 000 §A.2.2: Hebbian one-shot binding).
 
-  Pure and shape-preserving (jit it once; no recompilation as the bank fills). The pattern is
-  not value-checked here (this is a hot path under jit); use `checked` to guard it.
+  Pure and shape-preserving (jit it once; no recompilation as the bank fills). Concrete values
+  (eager calls) are checked here: a NaN/inf pattern, or a NaN/+inf log-weight, raise ValueError;
+  traced ones (under jit) are checked under `checked` only.
 
   Args:
     bank: the bank.
@@ -186,9 +187,17 @@ def write(bank: PatternBank, index: Any, pattern: Array, log_weight: Any = 0.0) 
   _checks.check_vector_against("pattern", pattern, bank.dim, "the bank")
   _checks.check_int_index("index", index, bank.capacity)
   pattern = jnp.asarray(pattern, bank.dtype)
+  _checks.check_finite("pattern", pattern)
   _checks.debug_check_finite("pattern", pattern)
   c = pattern - bank.center
   lw = jnp.asarray(log_weight, bank.dtype)
+  lw_msg = "log_weight must be a number or -inf (an empty slot), not NaN or +inf"
+  if _checks.is_concrete(lw):
+    with jax.ensure_compile_time_eval():
+      bad = bool(jnp.isnan(lw) | (lw == jnp.inf))
+    if bad:
+      raise ValueError(f"{lw_msg}; got {float(lw)}")
+  _checks.debug_check(jnp.logical_not(jnp.isnan(lw) | (lw == jnp.inf)), lw_msg)
   c = jnp.where(lw > -jnp.inf, c, 0.0)
   return PatternBank(bank.centered.at[index].set(c), bank.center,
                      bank.sq_norms.at[index].set(jnp.sum(c * c)), bank.log_weights.at[index].set(lw))

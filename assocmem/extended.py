@@ -41,6 +41,7 @@ import numpy as np
 from jax.scipy.special import logsumexp
 
 from assocmem import _checks, mixture
+from assocmem.sde import check_kernel_sde
 from assocmem.special import LOG_2PI, normal_interval_stats
 
 Array = jax.Array
@@ -96,8 +97,10 @@ def _as_boxes(origins: Array, edges: Array) -> Tuple[Array, Array]:
 
 
 def theta_and_variance(sde: Any, t: Array) -> Tuple[Array, Array]:
-  """θ_t and v_t of the Gaussian kernel N(x; θ_t y, v_t I) of ``sde``; checks t > 0."""
-  _checks.check_positive("t", t)
+  """θ_t and v_t of the Gaussian kernel N(x; θ_t y, v_t I) of ``sde``; checks ``sde`` and t > 0
+  (a concrete t here, a traced one under ``checked``)."""
+  check_kernel_sde(sde)
+  _checks.check_time("t", t)
   return jnp.asarray(sde.theta(t)), jnp.asarray(sde.variance(t))
 
 
@@ -225,13 +228,16 @@ def box_score_fn(sde: Any) -> ScoreFn:
 
   ``state`` is ``(origins [N, d], edges [N, k, d])`` from :func:`box_state`; it is
   an ordinary argument (traced under jit, so a new set of boxes of the same
-  shapes reuses the compiled sampler). Only shapes are checked per call.
+  shapes reuses the compiled sampler). Only shapes are checked per call (values: t > 0 when
+  concrete; finite x and t > 0 under ``checked``).
   """
+  check_kernel_sde(sde)
 
   def score(state: BoxState, x: Array, t: Array) -> Array:
     origins, edges = state
     _check_box_shapes(origins, edges)
     _checks.check_vector_against("x", x, jnp.shape(origins)[1], "the boxes")
+    _checks.debug_check_finite("x", x)
     theta, var = theta_and_variance(sde, t)
     log_p, scores = box_components(origins, edges, x, theta, var)
     return _mix(log_p, scores)
@@ -314,13 +320,15 @@ def segment_score_fn(sde: Any) -> ScoreFn:
   """Score function ``score(state, x [d], t) -> [d]`` of segment memories. Seed 002, Eq. 23.
 
   ``state`` is ``(a [N, d], b [N, d])`` from :func:`segment_state` (traced under
-  jit; only shapes are checked per call).
+  jit; only shapes are checked per call, values as in :func:`box_score_fn`).
   """
+  check_kernel_sde(sde)
 
   def score(state: SegmentState, x: Array, t: Array) -> Array:
     a, b = state
     check_segment_shapes(a, b)
     _checks.check_vector_against("x", x, jnp.shape(a)[1], "the segments")
+    _checks.debug_check_finite("x", x)
     theta, var = theta_and_variance(sde, t)
     log_p, scores = box_components(a, (b - a)[:, None, :], x, theta, var)
     return _mix(log_p, scores)

@@ -1,7 +1,9 @@
 """Checked mode: value checks inside jit/vmap that cost nothing unless asked for.
 
 The hot paths (scores, samplers, Hopfield updates, bank writes) carry
-`checkify.debug_check`s for t > 0, strictly decreasing time grids, β > 0 and finite states.
+`checkify.debug_check`s for t > 0, strictly decreasing time grids, β > 0, finite states x in
+every score and Hopfield update, empty banks and bank writes (the exact list: docs/api.md, "Input
+contracts").
 They are no-ops in normal calls. Wrap a function with `checked` to turn them into Python
 errors, also under `jit` and `vmap`:
 

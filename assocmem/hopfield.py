@@ -109,6 +109,7 @@ def classical_retrieve(weights: Array, x: Array, n_steps: int = 10, schedule: st
   x = _checks.check_state("x", x, weights.shape[0])
   n_steps = _checks.check_int("n_steps", n_steps, 1)
   _checks.check_choice("schedule", schedule, SCHEDULES)
+  _checks.check_key("key", key, optional=True)
   final, traj = _scan_updates(lambda s, o: classical_step(weights, s, schedule, o), x, n_steps, schedule, key)
   if return_trajectory:
     return final, jnp.concatenate([x[None], traj], axis=0)
@@ -277,6 +278,7 @@ def mhn_update(patterns: Array | PatternBank, x: Array, beta: float | Array,
   """
   bank = as_bank(patterns)
   _checks.check_vector_against("x", x, bank.dim, "the patterns")
+  _checks.check_finite("x", x)
   _checks.check_positive("beta", beta)
   mixture.check_mode(mode)
   return bank_mhn_update(bank, x, beta, mode)
@@ -308,8 +310,13 @@ def mhn_retrieve(patterns: Array | PatternBank, x: Array, beta: float | Array = 
   if tol is not None:
     if return_trajectory:
       raise ValueError("return_trajectory is not available with tol (the step count is data dependent)")
+    if isinstance(tol, (str, bool)):
+      raise ValueError(f"tol must be None or a number >= 0, got {tol!r}")
     if _checks.is_concrete(tol):
-      v = float(tol)
+      try:
+        v = float(tol)
+      except (TypeError, ValueError) as err:
+        raise ValueError(f"tol must be None or a number >= 0, got {tol!r}") from err
       if not v >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol}")
     return _mhn_until(x, bank, beta, n_steps, tol, mode)

@@ -27,6 +27,7 @@ def _check_finite_values(name: str, x: Array, why: str) -> None:
 
 def binarize(x: Array) -> Array:
   """sign(x) with sign(0) = +1 (seed 002, §7: "binarized using the sign function")."""
+  _checks.as_float_array("x", x)       # a ValueError naming x for non-numeric input
   x = jnp.asarray(x)
   return jnp.where(x >= 0, 1.0, -1.0).astype(jnp.result_type(x.dtype, jnp.float32))
 

@@ -19,6 +19,7 @@ def random_binary_patterns(key: jax.Array, n_patterns: int, dim: int,
   Returns:
     (N, d) array with entries in {-1, +1}.
   """
+  _checks.check_key("key", key)
   _checks.check_int("n_patterns", n_patterns)
   _checks.check_int("dim", dim)
   g = jax.random.normal(key, (n_patterns, dim), dtype)
@@ -35,8 +36,11 @@ def denoising_cue(key: jax.Array, y: jax.Array, theta: float | jax.Array) -> jax
   Returns:
     (d,) cue.
   """
+  _checks.check_key("key", key)
   y = _checks.as_float_array("y", y)
   _checks.check_ndim("y", y, 1, "(dim,)")
+  _checks.check_finite("y", y)
+  _checks.debug_check_finite("y", y)
   _checks.check_open_unit("theta", theta)
   eps = jax.random.normal(key, y.shape, y.dtype)
   return theta * y + jnp.sqrt(1.0 - theta**2) * eps
@@ -52,8 +56,11 @@ def completion_cue(key: jax.Array, y: jax.Array, p: float | jax.Array = 0.5) -> 
   Returns:
     (d,) cue, y * m with m ~ Bernoulli(1 − p).
   """
+  _checks.check_key("key", key)
   y = _checks.as_float_array("y", y)
   _checks.check_ndim("y", y, 1, "(dim,)")
+  _checks.check_finite("y", y)
+  _checks.debug_check_finite("y", y)
   _checks.check_unit_closed("p", p)
   keep = jax.random.bernoulli(key, 1.0 - p, y.shape)
   return jnp.where(keep, y, 0.0).astype(y.dtype)
@@ -62,6 +69,7 @@ def completion_cue(key: jax.Array, y: jax.Array, p: float | jax.Array = 0.5) -> 
 def uniform_noise(key: jax.Array, shape: tuple[int, ...], low: float = -1.0, high: float = 1.0,
                   dtype: jnp.dtype = jnp.float32) -> jax.Array:
   """U(low, high) noise states: the replay seeds of seed 000's hippocampus (§A.2.2 / authors' code)."""
+  _checks.check_key("key", key)
   if not low < high:
     raise ValueError(f"low must be below high, got low={low}, high={high}")
   return jax.random.uniform(key, shape, dtype, low, high)

@@ -59,6 +59,7 @@ import numpy as np
 from jax.scipy.special import logsumexp
 
 from assocmem import _checks, mixture
+from assocmem.sde import check_kernel_sde
 
 Array = jax.Array
 ScoreFn = Callable[[Any, Array, Array], Array]
@@ -214,7 +215,8 @@ def _check_shapes(state: Any, name: str = "state") -> tuple[int, int, int, int]:
 
 
 def _kernel(sde: Any, t: Array) -> tuple[Array, Array]:
-  _checks.check_positive("t", t)
+  check_kernel_sde(sde)
+  _checks.check_time("t", t)
   return jnp.asarray(sde.theta(t)), jnp.asarray(sde.variance(t))
 
 
@@ -321,13 +323,15 @@ def reconstructive_score_fn(sde: Any) -> ScoreFn:
   """Score function `score(state, x [D], t) -> [D]` of a reconstructive memory. Seed 002, Eq. 25.
 
   `state` is a `ReconstructiveState` (traced under jit: new cores, maps or φ of the same shapes
-  reuse the compiled sampler); only shapes are checked per call. Use it with `assocmem.em_sample`
-  / `assocmem.ode_sample`.
+  reuse the compiled sampler); only shapes are checked per call (values: t > 0 when concrete;
+  finite x and t > 0 under `checked`). Use it with `assocmem.em_sample` / `assocmem.ode_sample`.
   """
+  check_kernel_sde(sde)
 
   def score(state: ReconstructiveState, x: Array, t: Array) -> Array:
     _, _, dim, _ = _check_shapes(state)
     _checks.check_vector_against("x", x, dim, "the memory's state dimension")
+    _checks.debug_check_finite("x", x)
     theta, var = _kernel(sde, t)
     return _score(state, x, theta, var)
 
@@ -336,10 +340,12 @@ def reconstructive_score_fn(sde: Any) -> ScoreFn:
 
 def reconstructive_log_density_fn(sde: Any) -> ScoreFn:
   """Log-density function `log_density(state, x [D], t) -> scalar` (the score's potential). Eq. 25."""
+  check_kernel_sde(sde)
 
   def log_density(state: ReconstructiveState, x: Array, t: Array) -> Array:
     _, _, dim, _ = _check_shapes(state)
     _checks.check_vector_against("x", x, dim, "the memory's state dimension")
+    _checks.debug_check_finite("x", x)
     theta, var = _kernel(sde, t)
     return _log_density(state, x, theta, var)
 
@@ -355,6 +361,7 @@ def sample_component(key: Array, state: ReconstructiveState, index: Array | int)
   Memory n: A_nᵀ ξ_n + P_n (μ_k + s_k ε), k ~ π^{(n)} (its core exactly, its free coordinates from
   φ(· | core = ξ_n)); φ: μ_k + s_k ε, k ~ π. Batch with `jax.vmap`.
   """
+  _checks.check_key("key", key)
   n, _, dim, _ = _check_shapes(state)
   index = jnp.asarray(index)
   k_comp, k_noise = jax.random.split(key)
@@ -370,6 +377,7 @@ def sample_component(key: Array, state: ReconstructiveState, index: Array | int)
 
 def sample_data(key: Array, state: ReconstructiveState) -> tuple[Array, Array]:
   """One exact sample of p_0 and its component index (n < N a memory, N the semantic φ). Eq. 25."""
+  _checks.check_key("key", key)
   _check_shapes(state)
   k_idx, k_y = jax.random.split(key)
   index = jax.random.categorical(k_idx, state.log_weights)

@@ -172,7 +172,7 @@ def em_sample(key: Array, score_fn: ScoreFn, state: Any, sde, x: Array,
   Returns:
     (d,) state at t_end, or (final, trajectory).
   """
-  _check_key(key)
+  _checks.check_key("key", key)
   x = _check_inputs(score_fn, sde, x, state)
   ts = _grid(t_start, t_end, n_steps, grid, ts, x.dtype)
   keys = jax.random.split(key, ts.shape[0] - 1)
@@ -185,17 +185,9 @@ def em_sample(key: Array, score_fn: ScoreFn, state: Any, sde, x: Array,
   return _integrate(step, x, ts, (keys,), return_trajectory)
 
 
-def _check_key(key: Any, name: str = "key") -> None:
-  ok = isinstance(key, (jax.Array, jax.core.Tracer)) and (
-      jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
-      or (key.dtype == jnp.uint32 and key.ndim >= 1))
-  if not ok:
-    raise ValueError(f"{name} must be a JAX PRNG key (jax.random.PRNGKey or jax.random.key), got {key!r}")
-
-
 def forward_sample(key: Array, sde, y: Array, t: float | Array, n_steps: int = 1000) -> Array:
   """Simulates the forward SDE from y to time t by Euler–Maruyama (for checking marginals)."""
-  _check_key(key)
+  _checks.check_key("key", key)
   check_sde(sde)
   y = _checks.as_float_array("y", y)
   if y.ndim != 1:

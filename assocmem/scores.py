@@ -28,7 +28,7 @@ ScoreFn = Callable[[Any, Array, Array], Array]
 
 
 def _kernel(sde, t: Array) -> tuple[Array, Array]:
-  _checks.debug_check_positive("t", t)
+  _checks.check_time("t", t)
   return sde.theta(t), sde.variance(t)
 
 
@@ -46,6 +46,7 @@ def bank_score(bank: PatternBank, x: Array, t: Array, sde, mode: mixture.Mode = 
     ∇ log p_t(x) = (θ_t Σ_n h_n y_n − x) / v_t,  h = softmax_n(log π_n − ‖x − θ_t y_n‖² / 2v_t),
   computed as (θ_t Σ h_n (y_n − c) − (x − θ_t c)) / v_t.
   """
+  _checks.debug_check_finite("x", x)
   theta, var = _kernel(sde, t)
   q, a, b = _bank_logits_scalars(bank, x, theta, var)
   p = mixture.bank_partials(bank, q, a, b, mode)
@@ -55,6 +56,7 @@ def bank_score(bank: PatternBank, x: Array, t: Array, sde, mode: mixture.Mode = 
 def bank_log_density(bank: PatternBank, x: Array, t: Array, sde,
                      mode: mixture.Mode = mixture.DENSE) -> Array:
   """log p_t(x) of one state, no validation (seed 002 Eqs. 8/12; VP kernel of App. A)."""
+  _checks.debug_check_finite("x", x)
   theta, var = _kernel(sde, t)
   q, a, b = _bank_logits_scalars(bank, x, theta, var)
   p = mixture.bank_partials(bank, q, a, b, mode)

@@ -54,6 +54,16 @@ def check_sde(sde: Any, name: str = "sde") -> Any:
   return sde
 
 
+def check_kernel_sde(sde: Any, name: str = "sde") -> Any:
+  """Raises a ValueError naming `name` unless `sde` has `theta(t)` and `variance(t)` (all the
+  closed-form densities of `extended`, `semantic`, `quadrature` and `reconstructive` need)."""
+  missing = [m for m in ("theta", "variance") if not callable(getattr(sde, m, None))]
+  if missing:
+    raise ValueError(f"{name} must be an SDE object (e.g. assocmem.VPSDE(0.8)) with methods theta(t) "
+                     f"and variance(t); got {sde!r}, which lacks {', '.join(missing)}")
+  return sde
+
+
 def _check_param(name: str, value: Any) -> Any:
   """A positive scalar parameter: Python number or 0-d array; concrete values are range-checked."""
   _checks.check_scalar_number(name, value)
@@ -138,6 +148,7 @@ class VPSDE(_ScalarSDE):
 
   def prior_sampling(self, key: Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> Array:
     """Samples the t → ∞ limit N(0, I)."""
+    _checks.check_key("key", key)
     return jax.random.normal(key, shape, dtype)
 
 
@@ -181,4 +192,5 @@ class VESDE(_ScalarSDE):
   def prior_sampling(self, key: Array, shape: tuple[int, ...], dtype: Any = jnp.float32,
                      t: float = 1.0) -> Array:
     """Samples N(0, σ² t I), the marginal at time t of data at the origin (default t = 1)."""
+    _checks.check_key("key", key)
     return self.sigma * jnp.sqrt(t) * jax.random.normal(key, shape, dtype)

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 from jax.scipy.special import logsumexp
 
 from assocmem import _checks
+from assocmem.sde import check_kernel_sde
 from assocmem.extended import (box_mixture_log_density, box_mixture_score, check_segment_shapes,
                                theta_and_variance)
 
@@ -214,13 +215,16 @@ def semantic_score_fn(sde: Any) -> ScoreFn:
   ``state`` is ``(a [K, d], b [K, d], log_weights [K])`` from
   :func:`semantic_state` (build it once, pass it to the sampler; it is traced
   under jit, so another curve with the same K and d reuses the compiled code).
-  Only shapes are checked per call.
+  Only shapes are checked per call (values: t > 0 when concrete; finite x and t > 0 under
+  ``checked``).
   """
+  check_kernel_sde(sde)
 
   def score(state: SemanticState, x: Array, t: Array) -> Array:
     a, b, log_w = state
     _check_semantic_shapes(a, b, log_w)
     _checks.check_vector_against("x", x, jnp.shape(a)[1], "the curve")
+    _checks.debug_check_finite("x", x)
     theta, var = theta_and_variance(sde, t)
     return _semantic_score(state, x, theta, var)
 
@@ -233,11 +237,13 @@ def semantic_log_density_fn(sde: Any) -> Callable[[Any, Array, Array], Array]:
   The companion of :func:`semantic_score_fn` (its ``jax.grad`` in x is that score), for
   energy landscapes -log p_t evaluated from one :func:`semantic_state`.
   """
+  check_kernel_sde(sde)
 
   def log_density(state: SemanticState, x: Array, t: Array) -> Array:
     a, b, log_w = state
     _check_semantic_shapes(a, b, log_w)
     _checks.check_vector_against("x", x, jnp.shape(a)[1], "the curve")
+    _checks.debug_check_finite("x", x)
     theta, var = theta_and_variance(sde, t)
     return _semantic_log_density(state, x, theta, var)
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from assocmem import _checks, bank as bank_lib, mixture, scores
 from assocmem.bank import PatternBank
-from assocmem.memories.hopfield import _check_data, init_bank, store_bank
+from assocmem.memories.hopfield import _check_data, check_bank_state, init_bank, store_bank
 from assocmem.memories.score_memory import ScoreMemory
 
 Array = jax.Array
@@ -51,13 +51,17 @@ class ExactDiffusion(ScoreMemory):
     """The explicit-state score `score_fn(bank, x, t)` (Eqs. A3–A4)."""
     return scores.exact_score_fn(self.sde, self.mode)
 
+  def check_state(self, state: Any) -> PatternBank:
+    """Raises a ValueError naming `state` unless it is a `PatternBank` (from `store` or `init`)."""
+    return check_bank_state(self, state)
+
   def dim(self, state: PatternBank) -> int:
     """d, the dimension of the stored patterns."""
-    return state.dim
+    return check_bank_state(self, state).dim
 
   def capacity(self, state: PatternBank) -> int:
     """The bank's slots (filled or empty; padding for the mode included)."""
-    return state.capacity
+    return check_bank_state(self, state).capacity
 
   def state_dtype(self, state: PatternBank) -> Any:
     """The bank's dtype (replays start in it)."""
@@ -75,4 +79,4 @@ class ExactDiffusion(ScoreMemory):
 
   def write(self, state: PatternBank, index: Any, pattern: Array) -> PatternBank:
     """Stores one (d,) pattern in slot `index`."""
-    return bank_lib.write(state, index, pattern)
+    return bank_lib.write(check_bank_state(self, state), index, pattern)

@@ -37,6 +37,16 @@ def _check_data(name: str, data: Any, dim: int | None = None) -> Array:
   return data
 
 
+def check_bank_state(memory: Any, state: Any) -> PatternBank:
+  """Raises a ValueError naming `state` unless it is a `PatternBank` (what a bank memory's `store`
+  and `init` return); returns it."""
+  if not isinstance(state, PatternBank):
+    name = type(memory).__name__
+    raise ValueError(f"state must be the PatternBank that {name}.store (or {name}.init) returns, "
+                     f"got {type(state).__name__}")
+  return state
+
+
 def store_bank(data: Array, slots: int | None, mode: Any) -> PatternBank:
   """A bank of (N, d) patterns with `bank_slots(max(slots, N), mode)` slots, laid out for `mode`
   (the storage of every bank memory: `ModernHopfield`, `ExactDiffusion`)."""
@@ -100,11 +110,11 @@ class ModernHopfield:
 
   def dim(self, state: PatternBank) -> int:
     """d, the dimension of the stored patterns."""
-    return state.dim
+    return check_bank_state(self, state).dim
 
   def capacity(self, state: PatternBank) -> int:
     """The bank's slots (filled or empty; padding for the mode included)."""
-    return state.capacity
+    return check_bank_state(self, state).capacity
 
   def effective_beta(self, dim: int) -> Any:
     """β, or β/√d with `scale_by_sqrt_d`."""
@@ -124,20 +134,23 @@ class ModernHopfield:
 
   def write(self, state: PatternBank, index: Any, pattern: Array) -> PatternBank:
     """Stores one (d,) pattern in slot `index` (seed 000: each experience encoded once)."""
-    return bank_lib.write(state, index, pattern)
+    return bank_lib.write(check_bank_state(self, state), index, pattern)
 
   def recall_one(self, state: PatternBank, cue: Array, n_steps: int | None = None,
                  tol: float | None = None) -> Array:
     """Retrieves from one (d,) cue: at most `n_steps` updates, stopping once a step moves the state by
     less than `tol`; None (the default) for either means the memory's own `n_steps` / `tol`."""
+    check_bank_state(self, state)
     return hopfield.mhn_retrieve(state, cue, self.effective_beta(state.dim),
                                  self.n_steps if n_steps is None else n_steps,
                                  self.tol if tol is None else tol, mode=self.mode)
 
   def recall(self, state: PatternBank, cues: Array, key: Array | None = None, *,
              batch_size: int | None = None) -> Array:
-    """Retrieves from (B, d) cues (vmap of `recall_one`), `batch_size` cues at a time."""
-    del key
+    """Retrieves from (B, d) cues (vmap of `recall_one`), `batch_size` cues at a time (the key is
+    unused: recall is deterministic; None or a PRNG key)."""
+    check_bank_state(self, state)
+    _checks.check_key("key", key, optional=True)
     batch_size = batching.check_batch_size(batch_size)
     cues = _check_data("cues", cues, state.dim)
     one = lambda c: self.recall_one(state, c, self.n_steps, self.tol)
@@ -145,6 +158,8 @@ class ModernHopfield:
 
   def replay(self, state: PatternBank, key: Array, n: int, *, batch_size: int | None = None) -> Array:
     """(n, d) recalls from U(replay_low, replay_high) noise (seed 000's replays), `batch_size` at a time."""
+    check_bank_state(self, state)
+    _checks.check_key("key", key)
     n = _checks.check_int("n", n)
     batch_size = batching.check_batch_size(batch_size)
     noise = jax.random.uniform(key, (n, state.dim), state.dtype, self.replay_low, self.replay_high)
@@ -163,9 +178,18 @@ class ClassicalHopfield:
     _checks.check_int("n_steps", self.n_steps)
     _checks.check_choice("schedule", self.schedule, hopfield.SCHEDULES)
 
+  def _check_weights(self, state: Any) -> Array:
+    shape = getattr(state, "shape", None)
+    if isinstance(state, PatternBank) or shape is None or len(shape) != 2 or shape[0] != shape[1]:
+      got = f"shape {tuple(shape)}" if shape is not None and not isinstance(state, PatternBank) \
+          else type(state).__name__
+      raise ValueError(f"state must be the (d, d) Hebbian weights that ClassicalHopfield.store returns, "
+                       f"got {got}")
+    return state
+
   def dim(self, state: Array) -> int:
     """d, from the (d, d) weights."""
-    return state.shape[-1]
+    return self._check_weights(state).shape[-1]
 
   def capacity(self, state: Array) -> None:
     """None: Hebbian weights have no slots (any number of patterns superpose in them)."""
@@ -180,6 +204,8 @@ class ClassicalHopfield:
   def recall(self, state: Array, cues: Array, key: Array | None = None, *,
              batch_size: int | None = None) -> Array:
     """(B, d) recalls, `batch_size` at a time; `key` draws random asynchronous orders (schedule="async")."""
+    self._check_weights(state)
+    _checks.check_key("key", key, optional=True)
     batch_size = batching.check_batch_size(batch_size)
     cues = _check_data("cues", cues, state.shape[0])
     keys = jax.random.split(key, cues.shape[0]) if key is not None else None
@@ -191,6 +217,8 @@ class ClassicalHopfield:
 
   def replay(self, state: Array, key: Array, n: int, *, batch_size: int | None = None) -> Array:
     """(n, d) recalls from random ±1 states, `batch_size` at a time."""
+    self._check_weights(state)
+    _checks.check_key("key", key)
     n = _checks.check_int("n", n)
     k0, k1 = jax.random.split(key)
     x0 = jnp.where(jax.random.bernoulli(k0, 0.5, (n, state.shape[0])), 1.0, -1.0).astype(state.dtype)

@@ -62,9 +62,22 @@ class LearnedDiffusion(ScoreMemory):
     if self.variant not in VARIANTS:
       raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
 
+  def check_state(self, state: Any) -> Params:
+    """Raises a ValueError naming `state` unless it holds `ScoreMLP` parameters (what `fit` and
+    `store` return); a `TrainState` (from `fit_train_state`) is pointed to its `.params`."""
+    if isinstance(state, train_lib.TrainState):
+      raise ValueError("state must be the ScoreMLP parameters that LearnedDiffusion.fit (or store) "
+                       "returns, got a TrainState: pass its .params")
+    try:
+      model_from_params(state)
+    except ValueError as err:
+      raise ValueError("state must be the ScoreMLP parameters that LearnedDiffusion.fit (or store) "
+                       f"returns ({{'input', 'hidden', 'output'}} layers), got {type(state).__name__}") from err
+    return state
+
   def dim(self, state: Params) -> int:
     """d, the dimension of the patterns the network was built for."""
-    return model_from_params(state).dim
+    return model_from_params(self.check_state(state)).dim
 
   def capacity(self, state: Params) -> None:
     """None: the patterns live in the weights (no slots), and the parameters do not record how

@@ -81,6 +81,10 @@ class ScoreMemory:
     """The explicit-state score `score_fn(state, x, t)`."""
     raise NotImplementedError(f"{type(self).__name__} must define score_fn")
 
+  def check_state(self, state: Any) -> Any:
+    """Raises a ValueError naming `state` unless it is this memory's state (default: no check)."""
+    return state
+
   def dim(self, state: Any) -> int:
     """d, the dimension of the state's patterns."""
     raise NotImplementedError(f"{type(self).__name__} must define dim(state)")
@@ -107,6 +111,8 @@ class ScoreMemory:
              batch_size: int | None = None) -> Array:
     """(B, d) recalls of (B, d) cues at noise level `cue_theta` (key needed for sampler="sde"),
     `batch_size` cues at a time."""
+    self.check_state(state)
+    _checks.check_key("key", key, optional=self.sampler != "sde")
     batch_size = batching.check_batch_size(batch_size)
     cues = _check_data("cues", cues, self.dim(state))
     t0 = self.sde.t_start(self.cue_theta)
@@ -116,6 +122,8 @@ class ScoreMemory:
   def replay(self, state: Any, key: Array, n: int, *, batch_size: int | None = None) -> Array:
     """(n, d) samples: prior noise at t_start(replay_start_theta()), integrated to t_end,
     `batch_size` at a time."""
+    self.check_state(state)
+    _checks.check_key("key", key)
     n = _checks.check_int("n", n)
     batch_size = batching.check_batch_size(batch_size)
     t0 = self.sde.t_start(self.replay_start_theta())

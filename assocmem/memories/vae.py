@@ -146,6 +146,14 @@ class VAEMemory:
   # Inputs are padded to a multiple of the batch size, so every call reuses one compiled function
   # per network half whatever the number of images.
 
+  def check_state(self, state: Any) -> TrainState:
+    """Raises a ValueError naming `state` unless it is the `TrainState` that `fit`, `store` or `init`
+    returns; returns it."""
+    if not isinstance(state, TrainState):
+      raise ValueError("state must be the TrainState that VAEMemory.fit (or store, or init) returns, "
+                       f"got {type(state).__name__}")
+    return state
+
   def _batch(self, batch_size: Any) -> int:
     return self.batch_size if batch_size is None else _checks.check_int("batch_size", batch_size, 1)
 
@@ -185,6 +193,7 @@ class VAEMemory:
 
   def encode(self, state: TrainState, data: Any, *, batch_size: int | None = None) -> np.ndarray:
     """Posterior means of q(z|x) in inference mode: (N, d) or (N, H, W, C) → (N, L)."""
+    self.check_state(state)
     batch_size = self._batch(batch_size)
     images, _ = self.to_images("data", data)
     return train_vae.encode_means(self.model, state, self._pad(images, batch_size), batch_size)[:images.shape[0]]
@@ -193,10 +202,13 @@ class VAEMemory:
              batch_size: int | None = None) -> Array:
     """Decoder in inference mode: (N, L) latents → (N, d) in the memory's range, or (N, H, W, C)
     with `images=True`."""
+    self.check_state(state)
     batch_size = self._batch(batch_size)
     z = np.asarray(z, np.float32)
     if z.ndim != 2 or z.shape[1] != self.config.latent_dim or z.shape[0] == 0:
       raise ValueError(f"z must have shape (n >= 1, {self.config.latent_dim}), got shape {z.shape}")
+    if not np.all(np.isfinite(z)):
+      raise ValueError("z must hold finite values (found NaN or inf)")
     return self.from_images(self._decode(state, z, batch_size), flat=not images)
 
   def recall(self, state: TrainState, cues: Any, key: Array | None = None, *,
@@ -207,6 +219,8 @@ class VAEMemory:
     z ~ q(z|x) (a fresh one per pass, drawn for all B cues at once). `batch_size` (default: the
     memory's) images per inference call.
     """
+    self.check_state(state)
+    _checks.check_key("key", key, optional=True)
     batch_size = self._batch(batch_size)
     images, flat = self.to_images("cues", cues)
     for step in range(self.recall_steps):
@@ -216,6 +230,8 @@ class VAEMemory:
 
   def replay(self, state: TrainState, key: Array, n: int, *, batch_size: int | None = None) -> Array:
     """(n, d) decodings of z ~ N(0, I): samples of the generative model (imagination)."""
+    self.check_state(state)
+    _checks.check_key("key", key)
     n = _checks.check_int("n", n)
     batch_size = self._batch(batch_size)
     z = jax.random.normal(key, (n, self.config.latent_dim), jnp.float32)

@@ -157,6 +157,7 @@ class ScoreMLP(nn.Module):
     """Initial float32 parameters (a plain pytree: {layer: {kernel, theta_kernel, bias}}, plus
     {norm_hidden, norm_output: {scale, bias}}, data_mean (d,) = 0 and data_var (d,) = 1 for the
     residual variant) from one key."""
+    _checks.check_key("key", key)
     return _jitted_init(self)(key)
 
   def predict_noise(self, params: Params, x: Array, theta: Array) -> Array:
@@ -263,6 +264,8 @@ def learned_score_fn(sde: Any, model: ScoreMLP | None = None) -> ScoreFn:
   def score_fn(params: Params, x: Array, t: Array) -> Array:
     net = model if model is not None else model_from_params(params)
     _checks.check_vector_against("x", x, net.dim, "the network's dim")
+    _checks.debug_check_finite("x", x)
+    _checks.check_time("t", t)
     t = jnp.asarray(t, x.dtype)
     return -net.predict_noise(params, x, sde.theta(t)) / jnp.sqrt(sde.variance(t))
 

@@ -229,6 +229,7 @@ def kl_divergence(mean: Array, logvar: Array) -> Array:
 
 def reparameterize(key: Array, mean: Array, logvar: Array) -> Array:
   """z = mean + exp(logvar / 2) · ε, ε ~ N(0, I) (the Keras `Sampling` layer of §A.2.1); shapes (..., L)."""
+  _checks.check_key("key", key)
   eps = jax.random.normal(key, mean.shape, mean.dtype)
   return mean + jnp.exp(0.5 * logvar) * eps
 
@@ -248,6 +249,7 @@ def dropout(key: Array, x: Array, rate: float) -> Array:
   step on CPU). `rate` must lie in [0, 1)."""
   if not 0.0 <= float(rate) < 1.0:
     raise ValueError(f"rate (the dropout probability) must lie in [0, 1), got {rate!r}")
+  _checks.check_key("key", key)
   threshold = np.uint32(min(round(rate * 2.0 ** 32), 2 ** 32 - 1))
   keep = jax.random.bits(key, x.shape, jnp.uint32) >= threshold
   return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x))

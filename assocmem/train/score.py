@@ -47,7 +47,7 @@ import optax
 from assocmem import _checks, files
 from assocmem.nn.score_mlp import ScoreMLP, with_data_statistics
 from assocmem.train.checkpoint import Checkpointer
-from assocmem.train.state import TrainState, make_optimizer
+from assocmem.train.state import TrainState, check_finite_losses, make_optimizer
 
 Array = jax.Array
 PyTree = Any
@@ -139,10 +139,7 @@ class ScoreTrainConfig:
 
 
 def _raw_key(key: Any, name: str = "key") -> Array:
-  try:
-    key = jnp.asarray(key)
-  except TypeError as err:
-    raise ValueError(f"{name} must be a JAX PRNG key, got {type(key).__name__}") from err
+  key = jnp.asarray(_checks.check_key(name, key, batched=name == "keys"))
   if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
     key = jax.random.key_data(key)
   if key.dtype != jnp.uint32 or key.ndim < 1 or key.shape[-1] != 2:
@@ -390,20 +387,35 @@ def _run(model: ScoreMLP, cfg: ScoreTrainConfig, state: TrainState, patterns: Ar
   steps_first = 0
   last_log = -math.inf
   last_save = time.perf_counter()
+  checked = step                 # the losses of steps up to here are known to be finite
   while step < total:
     n = min(cfg.chunk_size, total - step)
     state = _compiled_chunk(model, _core(cfg), n, ensemble)(state, patterns, mask)
     jax.block_until_ready(state.step)    # one scalar per chunk: keeps the rate and ETA honest
     step += n
-    if ckpt is not None and (time.perf_counter() - last_save >= cfg.checkpoint_every_s or step == total):
+    now = time.perf_counter()
+    save = ckpt is not None and (now - last_save >= cfg.checkpoint_every_s or step == total)
+    log = now - last_log >= cfg.log_every_s or step == total
+    if save or log:
+      # The loss curve comes to the host at log and save boundaries only (and always at the end):
+      # a non-finite loss stops the run there, before a non-finite state is saved or returned.
+      curve = np.asarray(state.losses).reshape(n_nets, total)
+      try:
+        check_finite_losses(curve[:, checked:step], checked, cfg.learning_rate, label)
+      except ValueError:
+        if ckpt is not None:
+          ckpt.close()
+        raise
+      checked = step
+    if save:
       ckpt.save(step, state)
       last_save = time.perf_counter()
     now = time.perf_counter()
     if t_first is None:            # the first chunk includes compilation: the rate starts after it
       t_first, steps_first = now, step
-    if now - last_log >= cfg.log_every_s or step == total:
+    if log:
       last_log = now
-      losses = np.asarray(state.losses).reshape(n_nets, total)[:, max(step - n, 0):step]
+      losses = curve[:, max(step - n, 0):step]
       if step > steps_first:
         rate = (step - steps_first) / max(now - t_first, 1e-9)
         speed = f"{rate:.1f} steps/s, ETA {(total - step) / rate:.0f}s"

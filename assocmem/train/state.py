@@ -13,6 +13,7 @@ from typing import Any
 
 import flax
 import jax
+import numpy as np
 import optax
 
 Array = jax.Array
@@ -49,6 +50,38 @@ def make_optimizer(learning_rate: float, eps: float = 1e-8,
   `amsgrad=True` gives `optax.amsgrad` (the VAE of seed 000's code, Keras' `amsgrad=True`).
   The score network of seed 002 (App. A) uses plain Adam at 1e-3 with eps 1e-8.
   """
+  for name, value in (("learning_rate", learning_rate), ("eps", eps)):
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+        or not np.isfinite(value) or value <= 0):
+      raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
   if amsgrad:
     return optax.amsgrad(learning_rate, eps=eps)
   return optax.adam(learning_rate, eps=eps)
+
+
+class NonFiniteLossError(FloatingPointError, ValueError):
+  """Training stopped because the loss became NaN or inf (the message names the step and the
+  learning rate). A `FloatingPointError` and a `ValueError` (the usual cause is a bad setting,
+  most often a learning rate too large for the data)."""
+
+
+def check_finite_losses(losses: Any, first_step: int, learning_rate: float, label: str) -> None:
+  """Raises `NonFiniteLossError` if any loss of steps first_step + 1, … (the columns of `losses`,
+  (n_steps,) or (n_networks, n_steps), already on the host) is NaN or inf.
+
+  Steps are counted from 1 (step s is the s-th update); the message names the first bad step, the
+  network of an ensemble, the value and the learning rate.
+  """
+  losses = np.asarray(losses)
+  finite = np.isfinite(losses)
+  if finite.all():
+    return
+  rows = losses.reshape(-1, losses.shape[-1]) if losses.ndim else losses.reshape(1, 1)
+  bad = ~np.isfinite(rows)
+  col = int(np.argmax(bad.any(axis=0)))
+  net = int(np.argmax(bad[:, col]))
+  where = f" (network {net} of {rows.shape[0]})" if rows.shape[0] > 1 else ""
+  raise NonFiniteLossError(
+      f"{label}: the loss became {rows[net, col]} at step {first_step + col + 1}{where} with "
+      f"learning_rate={learning_rate:g}; training stopped instead of returning a non-finite network. "
+      "Lower the learning rate (or check the data)")

@@ -49,7 +49,7 @@ import optax
 from assocmem import _checks, files
 from assocmem.nn.vae import ConvVAE, kl_divergence, reparameterize
 from assocmem.train.checkpoint import Checkpointer
-from assocmem.train.state import TrainState, make_optimizer
+from assocmem.train.state import TrainState, check_finite_losses, make_optimizer
 
 Array = jax.Array
 PyTree = Any
@@ -112,7 +112,7 @@ class TrainConfig:
 
 
 def _raw_key(key: Array) -> Array:
-  key = jnp.asarray(key)
+  key = jnp.asarray(_checks.check_key("key", key))
   if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
     key = jax.random.key_data(key)
   if key.shape != (2,) or key.dtype != jnp.uint32:
@@ -306,7 +306,10 @@ def _as_images(name: str, images: Any, model: ConvVAE) -> np.ndarray:
   if arr.dtype.kind not in "fiub":
     raise ValueError(f"{name} must be a numeric array, got dtype {arr.dtype}")
   _check_images_static(name, arr, model)
-  return arr.astype(np.float32, copy=False)
+  arr = arr.astype(np.float32, copy=False)
+  if not np.all(np.isfinite(arr)):
+    raise ValueError(f"{name} must hold finite values (found NaN or inf)")
+  return arr
 
 
 def _check_batch_size(batch_size: Any) -> int:
@@ -359,6 +362,8 @@ def decode(model: ConvVAE, state: TrainState, z: Any, batch_size: int = 256) -> 
   z = np.asarray(z, np.float32)
   if z.ndim != 2 or z.shape[1] != model.config.latent_dim or z.shape[0] == 0:
     raise ValueError(f"z must have shape (n >= 1, {model.config.latent_dim}), got shape {z.shape}")
+  if not np.all(np.isfinite(z)):
+    raise ValueError("z must hold finite values (found NaN or inf)")
   batch_size = _check_batch_size(batch_size)
   variables = _variables(state)
   out = [np.asarray(_decode(variables, chunk, model=model))[:real]
@@ -535,8 +540,10 @@ def fit_vae(model: ConvVAE, data: Any, key: Array, *, config: TrainConfig = Trai
       record.update({k: float(np.mean(v)) for k, v in metrics.items()})
       record["seconds"] = seconds
       history.append(record)
-      if not all(math.isfinite(record[k]) for k in ("loss", "reconstruction", "kl")):
-        logging.warning("fit_vae: epoch %d has a non-finite loss %s", epoch + 1, record["loss"])
+      # The batch losses are on the host already: a non-finite one stops the run before the
+      # state is checkpointed or returned (the last checkpoint is the previous, finite epoch).
+      check_finite_losses(metrics["loss"], int(state.step) - len(metrics["loss"]), config.learning_rate,
+                          f"fit_vae (epoch {epoch + 1})")
       epoch += 1
       stop = early_stop_epoch([h["loss"] for h in history], config.patience)
       if ckpt is not None:

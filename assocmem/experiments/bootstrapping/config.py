@@ -116,4 +116,4 @@ def get_preset(name: str, **overrides: Any) -> BootstrappingConfig:
   unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(BootstrappingConfig)})
   if unknown:
     raise ValueError(f"unknown bootstrapping settings {unknown}")
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)

@@ -7,6 +7,8 @@ import hashlib
 import json
 from typing import Any
 
+from assocmem import _checks
+
 MODELS = ("diffusion", "mhn", "classic")
 MODEL_LABELS = {"diffusion": "exact diffusion (VP)", "mhn": "modern Hopfield (β = 5)",
                 "classic": "classical Hopfield (Hebbian, zero diagonal, 10 sync updates)"}
@@ -43,12 +45,12 @@ class CapacityConfig:
     for m in self.models:
       if m not in MODELS:
         raise ValueError(f"unknown model {m!r}; expected one of {MODELS}")
-    if not self.dims or min(self.dims) < 1:
+    if not self.dims or not all(_checks.is_int(d) and d >= 1 for d in self.dims):
       raise ValueError(f"dims must be a non-empty tuple of positive integers, got {self.dims}")
-    if not 0 < self.theta < 1:
-      raise ValueError(f"theta must lie in (0, 1), got {self.theta}")
-    if self.n_queries < 1 or self.n_max < 1 or self.per_octave < 1 or self.patience < 1:
-      raise ValueError("n_queries, n_max, per_octave and patience must be >= 1")
+    if not _checks.is_number(self.theta) or not 0 < self.theta < 1:
+      raise ValueError(f"theta must be a number in (0, 1), got {self.theta!r}")
+    for name in ("n_queries", "n_max", "per_octave", "patience"):
+      _checks.check_int(name, getattr(self, name), 1)
 
   def model_settings(self, model: str) -> dict[str, Any]:
     """The settings a cell of `model` depends on (hashed into the cell's identity)."""

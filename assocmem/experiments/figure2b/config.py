@@ -65,4 +65,4 @@ PRESETS: dict[str, Figure2bConfig] = {
 def get_preset(name: str, **overrides: Any) -> Figure2bConfig:
   """The named preset with `overrides` applied (raises ValueError naming `preset`)."""
   _checks.check_choice("preset", name, tuple(PRESETS))
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)

@@ -78,7 +78,7 @@ PRESETS: dict[str, LandscapeConfig] = {
 def get_preset(name: str, **overrides: Any) -> LandscapeConfig:
   """The named preset with `overrides` applied (raises ValueError naming `preset`)."""
   _checks.check_choice("preset", name, tuple(PRESETS))
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)
 
 
 def t_for_theta(theta: float, gamma: float = 0.8) -> float:

@@ -91,7 +91,7 @@ PRESETS: dict[str, MemorisationConfig] = {
 def get_preset(name: str, **overrides: Any) -> MemorisationConfig:
   """The named preset with `overrides` applied (raises ValueError naming `preset`)."""
   _checks.check_choice("preset", name, tuple(PRESETS))
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)
 
 
 def capacity_table_from_csv(path: str) -> dict[int, int]:

@@ -87,4 +87,4 @@ def get_preset(name: str, **overrides: Any) -> ReconstructiveConfig:
   unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(ReconstructiveConfig)})
   if unknown:
     raise ValueError(f"unknown reconstructive settings {unknown}")
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)

@@ -180,4 +180,4 @@ def precision_description(config: Table1Config) -> str:
 def get_preset(name: str, **overrides: Any) -> Table1Config:
   """The named preset with `overrides` applied (raises ValueError naming `preset`)."""
   _checks.check_choice("preset", name, tuple(PRESETS))
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)

@@ -66,4 +66,4 @@ PRESETS: dict[str, TrajectoryConfig] = {
 def get_preset(name: str, **overrides: Any) -> TrajectoryConfig:
   """The named preset with `overrides` applied (raises ValueError naming `preset`)."""
   _checks.check_choice("preset", name, tuple(PRESETS))
-  return dataclasses.replace(PRESETS[name], **overrides)
+  return _checks.replace_fields(PRESETS[name], overrides)
