@@ -43,14 +43,16 @@ class TrainState:
   losses: PyTree = flax.struct.field(default_factory=dict)
 
 
-def make_optimizer(learning_rate: float, eps: float = 1e-8,
+def make_optimizer(learning_rate: float | optax.Schedule, eps: float = 1e-8,
                    amsgrad: bool = False) -> optax.GradientTransformation:
   """Adam (optax defaults b1 = 0.9, b2 = 0.999) with step size `learning_rate` and `eps`.
 
+  `learning_rate` is a number > 0 or an optax schedule (a callable of the step count).
   `amsgrad=True` gives `optax.amsgrad` (the VAE of seed 000's code, Keras' `amsgrad=True`).
   The score network of seed 002 (App. A) uses plain Adam at 1e-3 with eps 1e-8.
   """
-  for name, value in (("learning_rate", learning_rate), ("eps", eps)):
+  checks = (("eps", eps),) if callable(learning_rate) else (("learning_rate", learning_rate), ("eps", eps))
+  for name, value in checks:
     if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
         or not np.isfinite(value) or value <= 0):
       raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
