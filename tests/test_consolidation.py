@@ -79,7 +79,8 @@ def test_presets_keep_their_values():
                                                   diffusion_gamma=0.8, diffusion_theta=1e-3, diffusion_steps=100,
                                                   learned_hidden=750, learned_iterations=5000)
   assert dataclasses.asdict(quick.vae) == dict(arch="compact", latent_dim=20, epochs=15, patience=3, batch_size=32,
-                                               learning_rate=1e-3, kl_weight=1.0, steps_per_call=None)
+                                               learning_rate=1e-3, kl_weight=1.0, steps_per_call=None,
+                                               training_mode="paper_text")
   assert dataclasses.asdict(quick.decoding) == dict(n_eval=1000, noise_fraction=0.1, n_fit=200, n_score=250)
   assert quick.analyses.get("recall") == RecallSettings(n_recall=250, noise_fractions=(0.1, 0.4), partial_fraction=0.5)
   assert quick.analyses.get("semantic_decoding").few_shot_sizes == (10, 20, 50, 100, 200, 500, 1000)
@@ -153,7 +154,8 @@ out = {"missing": sorted(n for n in m.FLAG_SETTINGS if n not in flags.FLAGS),
        "unmapped": sorted(n for n in ("mode", "data_dir", "dataset", "vae", "n_stored", "n_replays", "epochs",
                                       "chunk_size", "replay_batch", "diffusion_steps", "learned_hidden",
                                       "learned_iterations", "beta", "scale_by_sqrt_d", "incremental",
-                                      "steps_per_call", "seed", "analysis", "replay_source")
+                                      "steps_per_call", "seed", "analysis", "replay_source",
+                                      "vae_training_mode")
                           if n not in m.FLAG_SETTINGS)}
 q = c.PRESETS["quick"]
 cfg = c.get_preset("quick", **m.flag_overrides({"mode": "dense", "replay_source": ["all"], "n_stored": 100,
