@@ -411,7 +411,11 @@ def test_analyses_write_their_numbers(experiment):
   out, _, _ = experiment
   with open(os.path.join(out, "mhn", "analysis.json")) as f:
     numbers = json.load(f)
-  assert set(numbers) == {"recall", "imagination", "semantic_decoding", "embedding", "toy"}
+  assert set(numbers) == {"recall", "imagination", "semantic_decoding", "embedding", "prototypical_distortion",
+                          "toy"}
+  proto = numbers["prototypical_distortion"]
+  assert proto["label"] == "label" and proto["figures"] == ["prototypes.png"]
+  assert 0 <= proto["n_lower"] <= proto["n_classes"] == len(proto["classes"]) <= 10
   recall = {r["cue"]: r for r in numbers["recall"]["rows"]}
   assert list(recall) == ["noisy 0.1", "noisy 0.4", "partial 0.5"] and numbers["recall"]["baseline"] == "mhn"
   assert recall["noisy 0.1"]["baseline_correct"] == 1.0          # the MHN recalls lightly damaged digits

@@ -119,3 +119,17 @@ COLLAPSE_TIME_SOURCE = ("Biroli, Bonnaire, de Bortoli & Mézard (2024), Dynamica
 COLLAPSE_INDEPENDENT_REL_ERR = {(100, 1000): 0.04, (100, 10000): 0.03}
 COLLAPSE_TARGET_TOLERANCE = 0.10
 COLLAPSE_TARGET_MIN_DIM = 100
+
+
+# --------------------------------------------------------------------------- seed 000, prototypical distortion
+# (issue 15, item 4; `consolidation.analyses.prototypes`)
+
+# Seed 000 (Spens & Burgess 2024), the authors' notebook "2. Exploring prototypical distortions"
+# (ellie-as/generative-memory): their small MNIST VAE (`build_encoder_decoder_small`, latent 20, their
+# published weights) recalls the 10,000 MNIST test digits (decode of the posterior mean, no noise);
+# per digit the first 500 images; per-pixel variance over the images, inputs against recalls; a paired
+# t-test (`ttest_rel(before, after)`, all digits' pixels pooled) and Cohen's d = mean(after − before) /
+# std(after − before). Their finding (no t or d values are published): the recalls' per-pixel
+# within-class variance is lower in all 10 classes (`AUTHORS_PROTOTYPE_CLASSES_LOWER_VARIANCE` above).
+AUTHORS_PROTOTYPE_SETTINGS: dict[str, int] = {"n_per_class": 500, "n_classes": 10, "n_test": 10_000,
+                                              "latent_dim": 20}

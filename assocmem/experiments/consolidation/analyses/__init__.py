@@ -9,7 +9,9 @@ in registry order:
                      of the registry (default the modern Hopfield hippocampus);
   imagination        prior samples, latent interpolation, vector arithmetic;
   semantic_decoding  the few-shot decoding curve from latents and from pixels;
-  embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label.
+  embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label;
+  prototypical_distortion  per class, the per-pixel within-class variance of recalls against that
+                     of the inputs (paired t-test, Cohen's d; module `prototypes`).
 
 A new analysis is one module with an `Analysis` and one line below (or, for a temporary one,
 `with ANALYSES.registered("name", analysis): ...`).
@@ -29,11 +31,12 @@ from assocmem import files
 from assocmem.registry import Registry
 
 from assocmem.experiments.consolidation.analyses import embedding, imagination, recall, semantic_decoding
+from assocmem.experiments.consolidation.analyses import prototypes
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext)
 
 ANALYSES: Registry[Analysis] = Registry("analysis")
 
-for _module in (recall, imagination, semantic_decoding, embedding):
+for _module in (recall, imagination, semantic_decoding, embedding, prototypes):
   ANALYSES.register(_module.ANALYSIS.name, _module.ANALYSIS)
 del _module
 
