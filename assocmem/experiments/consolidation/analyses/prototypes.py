@@ -198,7 +198,7 @@ def figure(result: AnalysisResult, directory: str, ctx: Context) -> Sequence[str
   b2 = ax.boxplot(list(v_out), positions=x + 0.2, boxprops=dict(facecolor="blue", alpha=0.5), **box)
   ax.set_xticks(x, names)
   ax.set_ylabel("variance per pixel")
-  ax.legend([b1["boxes"][0], b2["boxes"][0]], ["inputs", "recalls"], fontsize=8)
+  ax.legend([b1["boxes"][0], b2["boxes"][0]], ["inputs", "recalls"], fontsize=8, loc="upper right")
   for i in range(n_show):
     for r, (what, arr) in enumerate((("input mean", result.arrays["input_mean"]),
                                      ("recall mean", result.arrays["recall_mean"]))):
@@ -229,14 +229,19 @@ def data_note(config: Any) -> str:
           f"{config.analyses.get('prototypical_distortion').n_per_class} per digit); {theirs}.")
 
 
+def _p(p: float | None) -> str:
+  """A p-value for the table ("< 1e-300" where it underflows to 0)."""
+  return "< 1e-300" if p == 0.0 else fmt(p, ".1e")
+
+
 def table(numbers: Mapping[str, Any], ctx: TableContext) -> list[str]:
   rows = [(str(r["class"]), str(r["n"]), fmt(r["input_variance"], ".4f"), fmt(r["recall_variance"], ".4f"),
-           fmt(r["mean_difference"], "+.4f"), fmt(r["t"], ".1f"), fmt(r["p"], ".1e"), fmt(r["d"], "+.2f"),
+           fmt(r["mean_difference"], "+.4f"), fmt(r["t"], ".1f"), _p(r["p"]), fmt(r["d"], "+.2f"),
            "yes" if r["lower"] else "no") for r in numbers["classes"]]
   p = numbers["pooled"]
   rows.append(("pooled", str(sum(r["n"] for r in numbers["classes"])), fmt(p["input_variance"], ".4f"),
                fmt(p["recall_variance"], ".4f"), fmt(p["mean_difference"], "+.4f"), fmt(p["t"], ".1f"),
-               fmt(p["p"], ".1e"), fmt(p["d"], "+.2f"), ""))
+               _p(p["p"]), fmt(p["d"], "+.2f"), ""))
   authors = references.AUTHORS_PROTOTYPE_CLASSES_LOWER_VARIANCE
   n_authors = references.AUTHORS_PROTOTYPE_SETTINGS["n_classes"]
   label = numbers.get("label", "class")
