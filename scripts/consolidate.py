@@ -60,6 +60,10 @@ flags.DEFINE_bool("scale_by_sqrt_d", None, "Scale the Hopfield similarities by 1
 flags.DEFINE_bool("incremental", None, "Store one write per image into an empty bank.")
 flags.DEFINE_integer("steps_per_call", None, "VAE training steps per jit call (default: 1 on CPU, "
                      "an epoch on GPU/TPU).")
+flags.DEFINE_enum("vae_training_mode", None, list(config_lib.TRAINING_MODES),
+                  "How a VAE training step runs the network: paper_text (dropout and batch-statistics "
+                  "BatchNorm, §A.2.1's text) or authors_code (neither, as the authors' Keras train_step); "
+                  "default: the preset's (paper_text).")
 flags.DEFINE_integer("seed", None, "PRNG seed of the run.")
 flags.DEFINE_bool("analysis", None, "Run the after-consolidation analyses and their figures (default: yes).")
 
@@ -86,6 +90,7 @@ FLAG_SETTINGS: dict[str, str] = {
     "scale_by_sqrt_d": "hippocampus.scale_by_sqrt_d",
     "incremental": "hippocampus.incremental",
     "steps_per_call": "vae.steps_per_call",
+    "vae_training_mode": "vae.training_mode",
     "seed": "seed",
     "analysis": "analyses.enabled",
 }

@@ -82,7 +82,8 @@ def test_presets_keep_their_values():
                                                   learned_learning_rate=1e-3, learned_batch_size=128,
                                                   learned_theta_min=0.01, classify_delta_m=2.8, classify_delta_s=2.8)
   assert dataclasses.asdict(quick.vae) == dict(arch="compact", latent_dim=20, epochs=15, patience=3, batch_size=32,
-                                               learning_rate=1e-3, kl_weight=1.0, steps_per_call=None)
+                                               learning_rate=1e-3, kl_weight=1.0, steps_per_call=None,
+                                               training_mode="paper_text")
   assert dataclasses.asdict(quick.decoding) == dict(n_eval=1000, noise_fraction=0.1, n_fit=200, n_score=250)
   assert quick.analyses.get("recall") == RecallSettings(n_recall=250, noise_fractions=(0.1, 0.4), partial_fraction=0.5)
   assert quick.analyses.get("semantic_decoding").few_shot_sizes == (10, 20, 50, 100, 200, 500, 1000)
@@ -162,7 +163,8 @@ out = {"missing": sorted(n for n in m.FLAG_SETTINGS if n not in flags.FLAGS),
                                       "chunk_size", "replay_batch", "diffusion_steps", "learned_hidden",
                                       "learned_iterations", "learned_variant", "learned_learning_rate",
                                       "learned_batch_size", "learned_theta_min", "beta", "scale_by_sqrt_d", "incremental",
-                                      "steps_per_call", "seed", "analysis", "replay_source")
+                                      "steps_per_call", "seed", "analysis", "replay_source",
+                                      "vae_training_mode")
                           if n not in m.FLAG_SETTINGS)}
 q = c.PRESETS["quick"]
 cfg = c.get_preset("quick", **m.flag_overrides({"mode": "dense", "replay_source": ["all"], "n_stored": 100,
@@ -422,7 +424,11 @@ def test_analyses_write_their_numbers(experiment):
   out, _, _ = experiment
   with open(os.path.join(out, "mhn", "analysis.json")) as f:
     numbers = json.load(f)
-  assert set(numbers) == {"recall", "imagination", "semantic_decoding", "embedding", "toy"}
+  assert set(numbers) == {"recall", "imagination", "semantic_decoding", "embedding", "prototypical_distortion",
+                          "toy"}
+  proto = numbers["prototypical_distortion"]
+  assert proto["label"] == "label" and proto["figures"] == ["prototypes.png"]
+  assert 0 <= proto["n_lower"] <= proto["n_classes"] == len(proto["classes"]) <= 10
   recall = {r["cue"]: r for r in numbers["recall"]["rows"]}
   assert list(recall) == ["noisy 0.1", "noisy 0.4", "partial 0.5"] and numbers["recall"]["baseline"] == "mhn"
   assert recall["noisy 0.1"]["baseline_correct"] == 1.0          # the MHN recalls lightly damaged digits

@@ -138,3 +138,16 @@ AUTHORS_HYBRID_SPEARMAN = {"error": 1.0, "units": -1.0}
 # replaced by that of the same scene with shape 0 or 2; four recalls shown as pictures (no number published).
 AUTHORS_CARMICHAEL_SETTINGS = {"threshold": 0.2, "beta": 5.0, "cue_noise": 0.1, "max_updates": 5,
                                "blur_centre": (32, 45), "blur_radius": 15, "blur_strength": 3.0, "n_images": 4}
+
+# --------------------------------------------------------------------------- seed 000, prototypical distortion
+# (issue 15, item 4; `consolidation.analyses.prototypes`)
+
+# Seed 000 (Spens & Burgess 2024), the authors' notebook "2. Exploring prototypical distortions"
+# (ellie-as/generative-memory): their small MNIST VAE (`build_encoder_decoder_small`, latent 20, their
+# published weights) recalls the 10,000 MNIST test digits (decode of the posterior mean, no noise);
+# per digit the first 500 images; per-pixel variance over the images, inputs against recalls; a paired
+# t-test (`ttest_rel(before, after)`, all digits' pixels pooled) and Cohen's d = mean(after − before) /
+# std(after − before). Their finding (no t or d values are published): the recalls' per-pixel
+# within-class variance is lower in all 10 classes (`AUTHORS_PROTOTYPE_CLASSES_LOWER_VARIANCE` above).
+AUTHORS_PROTOTYPE_SETTINGS: dict[str, int] = {"n_per_class": 500, "n_classes": 10, "n_test": 10_000,
+                                              "latent_dim": 20}

@@ -43,6 +43,19 @@ about 1.4-1.6× faster than the plain Flax port (docs in scripts/benchcases/vae.
 
 Randomness comes only from the explicit Flax RNG streams ``"dropout"`` (input dropout, train only)
 and ``"sample"`` (the reparameterised sample of z).
+
+Training modes (`TRAINING_MODES`, `training_flags`). `train=True` switches on input dropout AND
+batch-statistics BatchNorm (with moving-average updates of "batch_stats"); the two switches
+`dropout` and `batch_stats` of `ConvVAE.__call__` / `encode` / `decode` override that one at a time:
+
+* ``"paper_text"``: dropout on, batch statistics (the paper's text, §A.2.1, and Keras `fit` with
+  `training=True`);
+* ``"authors_code"``: dropout off, BatchNorm in inference mode with its moving statistics used and
+  never updated (the authors' Keras `VAE.train_step` calls encoder and decoder without
+  `training=True`, so under their `fit` the moving statistics stay at their initial 0 / 1).
+
+    flags = training_flags("authors_code")                   # {"dropout": False, "batch_stats": False}
+    recon, mean, logvar = model.apply(variables, x, train=True, **flags, rngs={"sample": k})
 """
 
 from __future__ import annotations
@@ -62,6 +75,9 @@ from assocmem import _checks
 Array = jax.Array
 
 ARCHS = ("large", "small")
+# How a training step runs the network (see the module docstring): the paper's text (dropout and
+# batch statistics) or the authors' code (neither).
+TRAINING_MODES = ("paper_text", "authors_code")
 UPSAMPLE_IMPLS = ("auto", "plain", "subpixel", "transpose")
 DOWNSAMPLE_IMPLS = ("plain", "space_to_depth")
 
@@ -206,6 +222,19 @@ def mnist_config(latent_dim: int = 20, **overrides: Any) -> VAEConfig:
 PRESETS = {"shapes3d": shapes3d_config, "mnist": mnist_config}
 
 
+def training_flags(mode: str) -> dict[str, bool]:
+  """The switches of a training step in training mode `mode` (a `TRAINING_MODES` name):
+  {"dropout": input dropout on, "batch_stats": BatchNorm on batch statistics, updating the moving ones}.
+
+  "paper_text" → both True (§A.2.1's text); "authors_code" → both False (the authors' Keras
+  `VAE.train_step`, which calls the encoder and decoder without `training=True`).
+  """
+  if mode not in TRAINING_MODES:
+    raise ValueError(f"training_mode must be one of {TRAINING_MODES}, got {mode!r}")
+  on = mode == "paper_text"
+  return {"dropout": on, "batch_stats": on}
+
+
 # ----------------------------------------------------------------------------- math
 
 def kl_divergence(mean: Array, logvar: Array) -> Array:
@@ -253,6 +282,9 @@ def dropout(key: Array, x: Array, rate: float) -> Array:
   threshold = np.uint32(min(round(rate * 2.0 ** 32), 2 ** 32 - 1))
   keep = jax.random.bits(key, x.shape, jnp.uint32) >= threshold
   return jnp.where(keep, x / (1.0 - rate), jnp.zeros_like(x))
+
+
+_dropout = dropout     # for the modules, whose `dropout` switch shadows the function's name
 
 
 def upsample_nearest(x: Array, factor: int = 2) -> Array:
@@ -435,17 +467,21 @@ def _check_images(name: str, x: Array, image_shape: tuple[int, int, int]) -> Arr
 class ConvEncoder(nn.Module):
   """q(z|x) of §A.2.1: images (B, H, W, C) -> (mean (B, L), logvar (B, L)).
 
-  Uses the RNG stream "dropout" when `train` and `dropout_rate > 0`; updates `batch_stats` when
-  `train` (apply with `mutable=["batch_stats"]`).
+  Uses the RNG stream "dropout" when `dropout` (default: `train`) and `dropout_rate > 0`; BatchNorm
+  uses and updates batch statistics when `batch_stats` (default: `train`; apply with
+  `mutable=["batch_stats"]`), else the moving statistics, unchanged.
   """
   config: VAEConfig
 
   @nn.compact
-  def __call__(self, x: Array, train: bool = False) -> tuple[Array, Array]:
+  def __call__(self, x: Array, train: bool = False, dropout: bool | None = None,
+               batch_stats: bool | None = None) -> tuple[Array, Array]:
     cfg = self.config
     x = _check_images("images", x, cfg.image_shape)
-    if train and cfg.dropout_rate > 0:
-      x = dropout(self.make_rng("dropout"), x, cfg.dropout_rate)
+    use_dropout = train if dropout is None else dropout
+    train = train if batch_stats is None else batch_stats
+    if use_dropout and cfg.dropout_rate > 0:
+      x = _dropout(self.make_rng("dropout"), x, cfg.dropout_rate)
     padding = "VALID" if cfg.arch == "large" else "SAME"
     for i, f in enumerate(cfg.encoder_filters):
       x = DownConv(f, cfg.encoder_kernel, padding, _impl(cfg.downsample_impl, i), name=f"conv{i}")(x)
@@ -481,8 +517,11 @@ class ConvDecoder(nn.Module):
   config: VAEConfig
 
   @nn.compact
-  def __call__(self, z: Array, train: bool = False) -> Array:
+  def __call__(self, z: Array, train: bool = False, batch_stats: bool | None = None) -> Array:
+    """`train` (or `batch_stats`, when given): BatchNorm on batch statistics, updating the moving
+    ones; else the moving statistics."""
     cfg = self.config
+    train = train if batch_stats is None else batch_stats
     z = jnp.asarray(z)
     if z.ndim != 2 or z.shape[1] != cfg.latent_dim:
       raise ValueError(f"z must have shape (batch, {cfg.latent_dim}), got shape {tuple(z.shape)}")
@@ -538,27 +577,34 @@ class ConvVAE(nn.Module):
     self.encoder = ConvEncoder(self.config)
     self.decoder = ConvDecoder(self.config)
 
-  def encode(self, x: Array, train: bool = False) -> tuple[Array, Array]:
-    """(B, H, W, C) -> (mean (B, L), logvar (B, L)) of q(z|x)."""
-    return self.encoder(x, train)
+  def encode(self, x: Array, train: bool = False, dropout: bool | None = None,
+             batch_stats: bool | None = None) -> tuple[Array, Array]:
+    """(B, H, W, C) -> (mean (B, L), logvar (B, L)) of q(z|x); switches as `__call__`."""
+    return self.encoder(x, train, dropout, batch_stats)
 
-  def decode(self, z: Array, train: bool = False) -> Array:
-    """(B, L) -> (B, H, W, C) images in (0, 1)."""
-    return self.decoder(z, train)
+  def decode(self, z: Array, train: bool = False, batch_stats: bool | None = None) -> Array:
+    """(B, L) -> (B, H, W, C) images in (0, 1); switches as `__call__`."""
+    return self.decoder(z, train, batch_stats)
 
-  def __call__(self, x: Array, train: bool = False,
-               sample: bool | None = None) -> tuple[Array, Array, Array]:
+  def __call__(self, x: Array, train: bool = False, sample: bool | None = None,
+               dropout: bool | None = None, batch_stats: bool | None = None
+               ) -> tuple[Array, Array, Array]:
     """(B, H, W, C) -> (reconstruction (B, H, W, C), mean (B, L), logvar (B, L)).
 
     Args:
       x: images in [0, 1].
-      train: dropout on and BatchNorm in batch-statistics mode (updates "batch_stats").
+      train: dropout on and BatchNorm in batch-statistics mode (updates "batch_stats"): the
+        default of the three switches below.
       sample: decode a reparameterised sample z ~ q(z|x) (RNG stream "sample") rather than the
         mean; defaults to `train`.
+      dropout: input dropout (RNG stream "dropout"); defaults to `train`.
+      batch_stats: BatchNorm on batch statistics, updating the moving ones; defaults to `train`.
+        False: the moving statistics, used and never updated (`training_flags("authors_code")`).
     """
-    mean, logvar = self.encode(x, train)
+    batch_stats = train if batch_stats is None else batch_stats
+    mean, logvar = self.encode(x, train, dropout, batch_stats)
     if train if sample is None else sample:
       z = reparameterize(self.make_rng("sample"), mean, logvar)
     else:
       z = mean
-    return self.decode(z, train), mean, logvar
+    return self.decode(z, train, batch_stats), mean, logvar

@@ -10,6 +10,12 @@ The loss and the schedule are the authors' (ellie-as/generative-memory, TF/Keras
   epoch's mean training loss with patience 3 (Keras `EarlyStopping(monitor="loss", patience=3)`);
 * an `on_epoch_begin` hook (the authors record a latent-decoding score at the start of each epoch).
 
+Two training modes (`TrainConfig.training_mode`, `assocmem.nn.vae.TRAINING_MODES`): "paper_text"
+(default: input dropout and batch-statistics BatchNorm, as §A.2.1's text describes) and
+"authors_code" (the authors' Keras `VAE.train_step`, which calls encoder and decoder without
+`training=True`: no dropout, BatchNorm in inference mode on its moving statistics, which therefore
+never move from their initial 0 / 1). The z sample is drawn in both.
+
 On GPU/TPU `fit_vae` copies the data to the device once and runs a whole epoch as one jit call:
 a `lax.scan` over a (steps, batch) index array that gathers each batch on the device
 (`train_steps`). On CPU each step is its own `train_step` call on a batch gathered on the host:
@@ -47,7 +53,7 @@ import numpy as np
 import optax
 
 from assocmem import _checks, files
-from assocmem.nn.vae import ConvVAE, kl_divergence, reparameterize
+from assocmem.nn.vae import TRAINING_MODES, ConvVAE, kl_divergence, reparameterize, training_flags
 from assocmem.train.checkpoint import Checkpointer
 from assocmem.train.state import TrainState, check_finite_losses, make_optimizer
 
@@ -79,6 +85,10 @@ class TrainConfig:
       steps are compiled as straight-line code, see `train_steps`) and a whole epoch (one
       `lax.scan`) on GPU/TPU. Different values agree up to float rounding; a resumed run must use
       the same value to be bitwise identical.
+    training_mode: how a step runs the network, a name of `TRAINING_MODES`: "paper_text" (input
+      dropout, BatchNorm on batch statistics with moving-average updates; §A.2.1's text) or
+      "authors_code" (no dropout, BatchNorm in inference mode on the moving statistics, never
+      updated: the authors' Keras `VAE.train_step`). See `assocmem.nn.vae.training_flags`.
   """
   learning_rate: float = 1e-3
   batch_size: int = 32
@@ -89,6 +99,7 @@ class TrainConfig:
   adam_eps: float = 1e-7
   drop_remainder: bool = False
   steps_per_call: int | None = None
+  training_mode: str = "paper_text"
 
   def __post_init__(self):
     if not _checks.is_number(self.learning_rate) or not self.learning_rate > 0:
@@ -105,6 +116,8 @@ class TrainConfig:
       raise ValueError(f"adam_eps must be a finite number > 0, got {self.adam_eps!r}")
     if self.steps_per_call is not None and (not _checks.is_int(self.steps_per_call) or self.steps_per_call < 1):
       raise ValueError(f"steps_per_call must be an integer >= 1 or None, got {self.steps_per_call!r}")
+    if self.training_mode not in TRAINING_MODES:
+      raise ValueError(f"training_mode must be one of {TRAINING_MODES}, got {self.training_mode!r}")
 
   def optimizer(self) -> optax.GradientTransformation:
     """`optax.amsgrad` (or `optax.adam`) with the learning rate and epsilon (`train.state`)."""
@@ -187,17 +200,24 @@ def vae_loss(images: Array, reconstruction: Array, mean: Array, logvar: Array,
 
 def _step(state: TrainState, images: Array, model: ConvVAE, config: TrainConfig
           ) -> tuple[TrainState, dict[str, Array]]:
-  """One Adam (amsgrad) step of the §A.2.1 loss on one batch (traced by `train_step`, `train_steps`)."""
+  """One Adam (amsgrad) step of the §A.2.1 loss on one batch (traced by `train_step`, `train_steps`),
+  in `config.training_mode` (with "authors_code" the BatchNorm statistics come back unchanged)."""
   k_drop, k_sample = jax.random.split(jax.random.fold_in(state.rng, state.step))
+  flags = training_flags(config.training_mode)
 
   def loss_fn(params):
     variables = {"params": params, "batch_stats": state.batch_stats} if state.batch_stats \
         else {"params": params}
-    (recon, mean, logvar), updates = model.apply(
-        variables, images, train=True, mutable=["batch_stats"],
-        rngs={"dropout": k_drop, "sample": k_sample})
+    rngs = {"dropout": k_drop, "sample": k_sample}
+    if flags["batch_stats"]:
+      (recon, mean, logvar), updates = model.apply(variables, images, train=True, mutable=["batch_stats"],
+                                                   rngs=rngs, **flags)
+      batch_stats = updates.get("batch_stats", {})
+    else:
+      recon, mean, logvar = model.apply(variables, images, train=True, rngs=rngs, **flags)
+      batch_stats = state.batch_stats
     loss, metrics = vae_loss(images, recon, mean, logvar, config.kl_weight)
-    return loss, (metrics, updates.get("batch_stats", {}))
+    return loss, (metrics, batch_stats)
 
   grads, (metrics, batch_stats) = jax.grad(loss_fn, has_aux=True)(state.params)
   updates, opt_state = config.optimizer().update(grads, state.opt_state, state.params)
@@ -207,14 +227,15 @@ def _step(state: TrainState, images: Array, model: ConvVAE, config: TrainConfig
 
 
 def step_config(config: TrainConfig) -> TrainConfig:
-  """The settings one step reads (optimizer and KL weight), the schedule's fields at their defaults.
+  """The settings one step reads (optimizer, KL weight, training mode), the schedule's fields at their
+  defaults.
 
   `train_step` and `train_steps` take the config as a static argument; `fit_vae` passes this one,
   so runs that differ only in epochs, patience, batch size or steps per call share one compilation
   (a resumed run that asks for more epochs, say).
   """
   return TrainConfig(learning_rate=config.learning_rate, kl_weight=config.kl_weight,
-                     amsgrad=config.amsgrad, adam_eps=config.adam_eps)
+                     amsgrad=config.amsgrad, adam_eps=config.adam_eps, training_mode=config.training_mode)
 
 
 @functools.partial(jax.jit, static_argnames=("model", "config"))

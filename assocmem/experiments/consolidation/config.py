@@ -54,7 +54,7 @@ from typing import Any, Callable, Mapping
 from assocmem import _checks
 from assocmem.data import KNOWN_DATASETS
 from assocmem.nn.score_mlp import VARIANTS
-from assocmem.nn.vae import VAEConfig, mnist_config, shapes3d_config
+from assocmem.nn.vae import TRAINING_MODES, VAEConfig, mnist_config, shapes3d_config
 
 from assocmem.experiments.consolidation import hippocampus
 from assocmem.experiments.consolidation.analyses import ANALYSES
@@ -92,6 +92,11 @@ VAE_ARCHS: dict[str, Callable[..., VAEConfig]] = {
 # run may be continued with other values of these (more epochs, other analyses, other sources).
 RESUMABLE_FIELDS = ("vae.epochs", "vae.patience", "vae.steps_per_call", "data.data_dir", "replay.sources",
                     "analyses")
+
+# Settings added after runs were recorded, with the value that computes what runs did before the
+# setting existed: at that value a setting is left out of `identity()`, so those runs keep their
+# identity hash (and resume); any other value is part of the identity.
+IDENTITY_LEGACY_VALUES: dict[str, Any] = {"vae.training_mode": "paper_text"}
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -245,6 +250,10 @@ class VAESettings:
     epochs, patience, batch_size, learning_rate, kl_weight: VAE training (§A.2.1).
     steps_per_call: VAE training steps per jit call (`assocmem.train.vae.TrainConfig`; None: 1 on
       CPU, a whole epoch on GPU/TPU).
+    training_mode: how a training step runs the VAE (`assocmem.nn.vae.TRAINING_MODES`):
+      "paper_text" (default: input dropout and batch-statistics BatchNorm, as §A.2.1's text says)
+      or "authors_code" (no dropout, BatchNorm in inference mode on moving statistics that stay at
+      0 / 1: what the authors' Keras `VAE.train_step` computes). Part of the run's identity.
   """
   arch: str = "large"
   latent_dim: int = 20
@@ -254,9 +263,11 @@ class VAESettings:
   learning_rate: float = 1e-3
   kl_weight: float = 1.0
   steps_per_call: int | None = None
+  training_mode: str = "paper_text"
 
   def __post_init__(self):
     _checks.check_choice("vae", self.arch, tuple(VAE_ARCHS))
+    _checks.check_choice("training_mode", self.training_mode, TRAINING_MODES)
     for name in ("latent_dim", "epochs", "batch_size"):
       _checks.check_int(name, getattr(self, name))
     if self.patience is not None:
@@ -426,7 +437,8 @@ class ConsolidationConfig:
                analyses=analyses, seed=record.get("seed", 0))
 
   def identity(self) -> dict[str, Any]:
-    """The settings that fix what a run computes (all but `RESUMABLE_FIELDS`), as "group.field"."""
+    """The settings that fix what a run computes (all but `RESUMABLE_FIELDS`, and the settings of
+    `IDENTITY_LEGACY_VALUES` at their legacy values), as "group.field"."""
     flat = {}
     for group, values in self.to_dict().items():
       if isinstance(values, dict):
@@ -434,7 +446,8 @@ class ConsolidationConfig:
       else:
         flat[group] = values
     return {k: v for k, v in flat.items()
-            if k not in RESUMABLE_FIELDS and k.split(".")[0] not in RESUMABLE_FIELDS}
+            if k not in RESUMABLE_FIELDS and k.split(".")[0] not in RESUMABLE_FIELDS
+            and not (k in IDENTITY_LEGACY_VALUES and v == IDENTITY_LEGACY_VALUES[k])}
 
   def identity_hash(self) -> str:
     blob = json.dumps(self.identity(), sort_keys=True)

@@ -127,7 +127,8 @@ def make_student(config: ConsolidationConfig) -> VAEMemory:
   """The neocortex: a `VAEMemory` with the configuration's network and §A.2.1 training settings."""
   v = config.vae
   train = train_vae.TrainConfig(learning_rate=v.learning_rate, batch_size=v.batch_size, epochs=v.epochs,
-                                patience=v.patience, kl_weight=v.kl_weight, steps_per_call=v.steps_per_call)
+                                patience=v.patience, kl_weight=v.kl_weight, steps_per_call=v.steps_per_call,
+                                training_mode=v.training_mode)
   return VAEMemory(config=config.vae_config(), train=train, data_range="unit")
 
 

@@ -10,6 +10,8 @@ in registry order:
   imagination        prior samples, latent interpolation, vector arithmetic;
   semantic_decoding  the few-shot decoding curve from latents and from pixels;
   embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label;
+  prototypical_distortion  per class, the per-pixel within-class variance of recalls against that
+                     of the inputs (paired t-test, Cohen's d; module `prototypes`);
   hybrid_model       (Shapes3D) the extended model's threshold sweep: error and stored sensory units;
   carmichael         (Shapes3D) the context-driven distortion: stored latent replaced by another shape's.
 
@@ -30,13 +32,13 @@ import jax
 from assocmem import files
 from assocmem.registry import Registry
 
-from assocmem.experiments.consolidation.analyses import (carmichael, embedding, hybrid_model, imagination, recall,
-                                                         semantic_decoding)
+from assocmem.experiments.consolidation.analyses import (carmichael, embedding, hybrid_model, imagination, prototypes,
+                                                         recall, semantic_decoding)
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext)
 
 ANALYSES: Registry[Analysis] = Registry("analysis")
 
-for _module in (recall, imagination, semantic_decoding, embedding, hybrid_model, carmichael):
+for _module in (recall, imagination, semantic_decoding, embedding, prototypes, hybrid_model, carmichael):
   ANALYSES.register(_module.ANALYSIS.name, _module.ANALYSIS)
 del _module
 
