@@ -9,7 +9,8 @@ in registry order:
                      of the registry (default the modern Hopfield hippocampus);
   imagination        prior samples, latent interpolation, vector arithmetic;
   semantic_decoding  the few-shot decoding curve from latents and from pixels;
-  embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label.
+  embedding          a 2-d embedding (t-SNE or PCA) of test latents, coloured by label;
+  boundary_extension (Shapes3D) zoomed views recalled: the change of the object's height.
 
 A new analysis is one module with an `Analysis` and one line below (or, for a temporary one,
 `with ANALYSES.registered("name", analysis): ...`).
@@ -28,12 +29,13 @@ import jax
 from assocmem import files
 from assocmem.registry import Registry
 
-from assocmem.experiments.consolidation.analyses import embedding, imagination, recall, semantic_decoding
+from assocmem.experiments.consolidation.analyses import (boundary_extension, embedding, imagination, recall,
+                                                         semantic_decoding)
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext)
 
 ANALYSES: Registry[Analysis] = Registry("analysis")
 
-for _module in (recall, imagination, semantic_decoding, embedding):
+for _module in (recall, imagination, semantic_decoding, embedding, boundary_extension):
   ANALYSES.register(_module.ANALYSIS.name, _module.ANALYSIS)
 del _module
 
