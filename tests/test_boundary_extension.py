@@ -17,11 +17,11 @@ SIZE = 64
 
 
 def _bar_scene(height: int, top: int | None = None) -> np.ndarray:
-  """A grey floor/wall scene (two colours) with a red bar of `height` rows around the middle column."""
+  """A blue wall over a grey floor with a red bar of `height` rows from row `top` in the middle columns."""
   img = np.zeros((SIZE, SIZE, 3), np.float32)
   img[:SIZE // 2] = (0.2, 0.4, 0.8)
   img[SIZE // 2:] = (0.5, 0.5, 0.5)
-  top = SIZE // 2 + 10 - height if top is None else top
+  top = 30 if top is None else top     # covers the detection rows 32..50 at every zoom
   img[top:top + height, SIZE // 2 - 6:SIZE // 2 + 6] = (0.9, 0.1, 0.1)
   return img
 
@@ -79,7 +79,7 @@ class _FixedRecall:
 
 
 def test_the_sign_of_the_change_with_a_recall_of_the_unzoomed_scene():
-  scenes = np.stack([_bar_scene(h) for h in (16, 20, 24)])
+  scenes = np.stack([_bar_scene(h) for h in (24, 26, 28)])
   settings = be.BoundaryExtensionSettings(n_images=3, zooms=(0.8, 1.0, 1.2), kmeans_attempts=2,
                                           kmeans_iterations=20, n_bootstrap=50)
   measured = be.measure(settings, _FixedRecall(scenes, 3), None, scenes, jax.random.PRNGKey(0))

@@ -184,22 +184,24 @@ def _fill_empty(x: jax.Array, labels: jax.Array, counts: jax.Array, sums: jax.Ar
   """cv2.kmeans' rule, cluster by cluster: an empty cluster takes the point of the largest cluster
   farthest from that cluster's centre (the last such point)."""
   p = x.shape[1]
-  for j in range(k):
+
+  def one(j, carry):
+    labels, counts, sums = carry
     m = jnp.argmax(counts, -1)                                                  # (B, A)
     base = jnp.take_along_axis(sums, m[..., None, None], 2)[:, :, 0]
     base = base / jnp.maximum(jnp.take_along_axis(counts, m[..., None], 2), 1.0)
     d = jnp.sum((x[:, None] - base[:, :, None]) ** 2, -1)                      # (B, A, P)
     d = jnp.where(labels == m[..., None], d, -1.0)
     far = p - 1 - jnp.argmax(d[..., ::-1], -1)                                  # (B, A)
-    empty = counts[..., j] == 0
+    empty = jnp.take(counts, j, axis=-1) == 0
     point = jnp.take_along_axis(x[:, None], far[..., None, None], 2)[:, :, 0]   # (B, A, D)
     labels = jnp.where((jnp.arange(p) == far[..., None]) & empty[..., None], j, labels)
     moved = empty.astype(x.dtype)
     one_m = jax.nn.one_hot(m, k, dtype=x.dtype) * moved[..., None]
     one_j = jax.nn.one_hot(j, k, dtype=x.dtype) * moved[..., None]
-    counts = counts - one_m + one_j
-    sums = sums + (one_j - one_m)[..., None] * point[:, :, None]
-  return labels, counts, sums
+    return labels, counts - one_m + one_j, sums + (one_j - one_m)[..., None] * point[:, :, None]
+
+  return jax.lax.fori_loop(0, k, one, (labels, counts, sums))
 
 
 def _kmeans(keys: jax.Array, x: jax.Array, k: int, attempts: int, max_iter: int,
@@ -253,7 +255,9 @@ def _segment(keys: jax.Array, images255: jax.Array, k: int, attempts: int, max_i
   x = images255.reshape(images255.shape[0], -1, images255.shape[-1])
   centres, labels = _kmeans(keys, x, k, attempts, max_iter, eps)
   out = jnp.einsum("bpk,bkd->bpd", jax.nn.one_hot(labels, k, dtype=x.dtype), centres)
-  return jnp.floor(out).astype(jnp.int32).reshape(images255.shape)
+  # astype(uint8) truncates; +1e-3 keeps an exact mean (a cluster of one colour) from losing a level
+  # to XLA's inexact division (51 → 50.999996).
+  return jnp.floor(out + 1e-3).astype(jnp.int32).reshape(images255.shape)
 
 
 def segment(key: jax.Array, images: Any, *, k: int = 5, attempts: int = 10, max_iter: int = 100,
@@ -272,18 +276,30 @@ def segment(key: jax.Array, images: Any, *, k: int = 5, attempts: int = 10, max_
   Returns:
     (N, H, H, 3) int32 colours in 0..255 (the centres truncated, as `astype(np.uint8)`).
   """
-  x = _check_images("images", images).astype(np.float32) * np.float32(255.0)
+  # image·255 (float64, then float32 as the notebook). Values within 1e-3 of an integer are made that
+  # integer: the notebook's views are uint8/255 in float64, exact integers here, but float32 images
+  # of uint8 values miss them by ~1e-5, which the truncated centres would turn into one level less.
+  x = _check_images("images", images).astype(np.float64) * 255.0
+  near = np.round(x)
+  x = np.where(np.abs(x - near) < 1e-3, near, x).astype(np.float32)
   _checks.check_int("k", k, 2)
   _checks.check_int("attempts", attempts)
   _checks.check_int("max_iter", max_iter)
   _checks.check_positive("eps", eps)
   _checks.check_int("chunk", chunk)
-  keys = jax.random.split(key, x.shape[0])
+  n = x.shape[0]
+  keys = jax.random.split(key, n)
+  # Batches of one size (a power of two >= 32, at most `chunk`): one compilation for every call.
+  size = min(int(chunk), max(32, 1 << (n - 1).bit_length()))
   out = []
-  for start in range(0, x.shape[0], chunk):
-    sl = slice(start, start + chunk)
-    out.append(np.asarray(_segment(keys[sl], jnp.asarray(x[sl]), int(k), int(attempts), int(max_iter),
-                                   float(eps))))
+  for start in range(0, n, size):
+    xs, ks = x[start:start + size], keys[start:start + size]
+    pad = size - xs.shape[0]
+    if pad:
+      xs = np.concatenate([xs, np.zeros((pad,) + xs.shape[1:], xs.dtype)])
+      ks = jnp.concatenate([ks, jnp.repeat(ks[:1], pad, 0)])
+    seg = _segment(ks, jnp.asarray(xs), int(k), int(attempts), int(max_iter), float(eps))
+    out.append(np.asarray(seg)[:size - pad])
   return np.concatenate(out)
 
 
