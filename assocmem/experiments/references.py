@@ -119,3 +119,12 @@ COLLAPSE_TIME_SOURCE = ("Biroli, Bonnaire, de Bortoli & Mézard (2024), Dynamica
 COLLAPSE_INDEPENDENT_REL_ERR = {(100, 1000): 0.04, (100, 10000): 0.03}
 COLLAPSE_TARGET_TOLERANCE = 0.10
 COLLAPSE_TARGET_MIN_DIM = 100
+
+
+# --- boundary extension (issue 15, item 5) ---
+# ellie-as/generative-memory, "4. Boundary extension and contraction.ipynb": the setting behind
+# AUTHORS_BOUNDARY_EXTENSION above. 500 test scenes (cubes whose hue differs from the floor's and the
+# wall's), zooms 80–120 % in steps of 5, recall from views with 10 % of the values set to 0, object
+# height by k-means (k = 5) colour segmentation in the middle column.
+AUTHORS_BOUNDARY_EXTENSION_SETUP = {"n_images": 500, "zooms": (0.80, 0.85, 0.90, 0.95, 1.00, 1.05, 1.10, 1.15, 1.20),
+                                    "noise_fraction": 0.1, "k": 5, "kmeans_attempts": 10}
