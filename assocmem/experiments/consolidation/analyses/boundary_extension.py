@@ -570,6 +570,9 @@ def table(numbers: Mapping[str, Any], ctx: TableContext) -> list[str]:
           "scenes (cubes whose hue differs from the floor's and the wall's), recalled from noisy views (10% of "
           "values 0). Height: the notebook's colour segmentation (k-means, k = 5) and middle-column rule "
           f"(colour rule `{numbers['colour_rule']}`). Views of height 0 are excluded (the notebook scores them 0)."]
+  if numbers.get("procedural"):
+    text.append("These are procedural scenes, not the real Shapes3D images of the authors, so the values "
+                "compare only roughly with theirs.")
   if mask:
     text.append("Procedural scenes: 'view = mask' takes the view's height from the generator's object mask; "
                 "'segmented view vs mask' is the median relative error of the segmentation on the views.")
