@@ -129,6 +129,7 @@ def test_generator_masks_cover_the_object_only():
   assert masks[:, 2, 2].sum() == 0 and np.all(np.isfinite(room))
 
 
+@pytest.mark.slow   # ~30 s on the shared 2-core CPU (k-means compilation, rendering, the figure)
 def test_run_table_and_figure_on_a_tiny_procedural_split(tmp_path):
   from assocmem.data import shapes3d
   factors = np.array([[0, 5, 2, 7, 0, 7], [3, 6, 9, 4, 0, 3], [1, 1, 1, 3, 2, 5]])
