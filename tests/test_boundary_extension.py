@@ -1,6 +1,5 @@
 """Boundary extension and contraction (consolidation analysis) and the consolidation_shapes3d experiment."""
 
-import dataclasses
 import types
 
 import jax
