@@ -151,3 +151,11 @@ AUTHORS_CARMICHAEL_SETTINGS = {"threshold": 0.2, "beta": 5.0, "cue_noise": 0.1, 
 # within-class variance is lower in all 10 classes (`AUTHORS_PROTOTYPE_CLASSES_LOWER_VARIANCE` above).
 AUTHORS_PROTOTYPE_SETTINGS: dict[str, int] = {"n_per_class": 500, "n_classes": 10, "n_test": 10_000,
                                               "latent_dim": 20}
+
+# --- boundary extension (issue 15, item 5) ---
+# ellie-as/generative-memory, "4. Boundary extension and contraction.ipynb": the setting behind
+# AUTHORS_BOUNDARY_EXTENSION above. 500 test scenes (cubes whose hue differs from the floor's and the
+# wall's), zooms 80–120 % in steps of 5, recall from views with 10 % of the values set to 0, object
+# height by k-means (k = 5) colour segmentation in the middle column.
+AUTHORS_BOUNDARY_EXTENSION_SETUP = {"n_images": 500, "zooms": (0.80, 0.85, 0.90, 0.95, 1.00, 1.05, 1.10, 1.15, 1.20),
+                                    "noise_fraction": 0.1, "k": 5, "kmeans_attempts": 10}

@@ -9,9 +9,9 @@ them. A user's own experiment registers the same way:
 
 from __future__ import annotations
 
-from assocmem.experiments import (bootstrapping, capacity, collapse, consolidation, figure2b, landscapes,
-                                   learned_capacity, memorisation, probabilistic_recall, reconstructive, table1,
-                                   trajectories)
+from assocmem.experiments import (bootstrapping, capacity, collapse, consolidation, consolidation_shapes3d, figure2b,
+                                   landscapes, learned_capacity, memorisation, probabilistic_recall, reconstructive,
+                                   table1, trajectories)
 from assocmem.experiments.base import Experiment
 from assocmem.registry import Registry
 
@@ -49,6 +49,7 @@ _BUILTIN: tuple[Experiment, ...] = (
     reconstructive.EXPERIMENT,
     bootstrapping.EXPERIMENT,
     consolidation.EXPERIMENT,
+    consolidation_shapes3d.EXPERIMENT,
 )
 
 for _experiment in _BUILTIN:

@@ -13,7 +13,8 @@ in registry order:
   prototypical_distortion  per class, the per-pixel within-class variance of recalls against that
                      of the inputs (paired t-test, Cohen's d; module `prototypes`);
   hybrid_model       (Shapes3D) the extended model's threshold sweep: error and stored sensory units;
-  carmichael         (Shapes3D) the context-driven distortion: stored latent replaced by another shape's.
+  carmichael         (Shapes3D) the context-driven distortion: stored latent replaced by another shape's;
+  boundary_extension (Shapes3D) zoomed views recalled: the change of the object's height.
 
 A new analysis is one module with an `Analysis` and one line below (or, for a temporary one,
 `with ANALYSES.registered("name", analysis): ...`).
@@ -32,13 +33,14 @@ import jax
 from assocmem import files
 from assocmem.registry import Registry
 
-from assocmem.experiments.consolidation.analyses import (carmichael, embedding, hybrid_model, imagination, prototypes,
-                                                         recall, semantic_decoding)
+from assocmem.experiments.consolidation.analyses import (boundary_extension, carmichael, embedding, hybrid_model,
+                                                         imagination, prototypes, recall, semantic_decoding)
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext)
 
 ANALYSES: Registry[Analysis] = Registry("analysis")
 
-for _module in (recall, imagination, semantic_decoding, embedding, prototypes, hybrid_model, carmichael):
+for _module in (recall, imagination, semantic_decoding, embedding, prototypes, boundary_extension, hybrid_model,
+                carmichael):
   ANALYSES.register(_module.ANALYSIS.name, _module.ANALYSIS)
 del _module
 
