@@ -8,7 +8,7 @@ run there. This experiment is the same pipeline (`consolidation.run`, `consolida
 no code of its own but its presets) on Shapes3D:
 
   quick  procedural Shapes3D (offline): 3,000 images rendered, 1,000 stored, 1,000 MHN replays,
-         the large VAE of §A.2.1 trained for 2 epochs; the Shapes3D-specific analyses only
+         the large VAE of §A.2.1 trained for 4 epochs; the Shapes3D-specific analyses only
          (`SHAPES3D_ANALYSES`: those whose `Analysis.datasets` names "shapes3d"), at small sizes;
   paper  consolidation's paper preset (10,000 stored, 10,000 replays, ≤ 50 epochs; real Shapes3D
          with --data_dir, else the procedural scenes) with every analysis that applies to Shapes3D.
@@ -25,6 +25,8 @@ from typing import Any
 from assocmem.experiments.base import Experiment
 from assocmem.experiments.consolidation import ANALYSES, config as config_lib
 from assocmem.experiments.consolidation.analyses.boundary_extension import BoundaryExtensionSettings
+from assocmem.experiments.consolidation.analyses.carmichael import CarmichaelSettings
+from assocmem.experiments.consolidation.analyses.hybrid_model import HybridModelSettings
 from assocmem.experiments.consolidation.compute import run
 from assocmem.experiments.consolidation.config import (AnalysesSettings, ConsolidationConfig, DataSettings,
                                                         DecodingSettings, HippocampusSettings, ReplaySettings,
@@ -42,16 +44,19 @@ PRESETS: dict[str, ConsolidationConfig] = {
         data=DataSettings(dataset="shapes3d", n_images=3000, n_stored=1000),
         hippocampus=HippocampusSettings(chunk_size=1000),
         replay=ReplaySettings(sources=("mhn",), n_replays=1000, batch_size=500),
-        vae=VAESettings(arch="large", epochs=2),
+        vae=VAESettings(arch="large", epochs=4),
         decoding=DecodingSettings(n_eval=250, n_fit=100, n_score=150),
         analyses=AnalysesSettings(names=SHAPES3D_ANALYSES, settings={
             "boundary_extension": BoundaryExtensionSettings(n_images=24, kmeans_attempts=2, kmeans_iterations=20,
-                                                            n_examples=1)})),
+                                                            n_examples=1),
+            "hybrid_model": HybridModelSettings(n_images=50),
+            "carmichael": CarmichaelSettings(n_scenes=20, n_fit=200)})),
     "paper": config_lib.PRESETS["paper"],
 }
 
 PRESET_NOTES: dict[str, str] = {
-    "quick": ("procedural Shapes3D: 1,000 stored, 1,000 MHN replays, X"),
+    "quick": ("procedural Shapes3D: 1,000 stored, 1,000 MHN replays, the large VAE for 4 epochs; boundary "
+              "extension on 24 scenes, the hybrid sweep on 50 images, Carmichael on 20 scenes"),
     "paper": config_lib.PRESET_NOTES["paper"] + ", every analysis that applies to Shapes3D",
 }
 
