@@ -8,6 +8,7 @@ its own --out_dir to show that it writes nothing and creates no directory.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import socket
 import subprocess
@@ -67,3 +68,38 @@ def test_two_processes_equal_one(tmp_path, script, args, csvs):
   for name in csvs:
     assert _rows(os.path.join(two, name)) == _rows(os.path.join(one, name)), name
   assert not [f for f in os.listdir(two) if f.endswith("-tmp")]
+
+
+_STORE = """
+import json, os, sys
+from assocmem.experiments import cli, sweep
+cli.initialize_distributed(sys.argv[1], 2, int(sys.argv[2]))
+import jax
+store = sweep.JsonlStore(sys.argv[3], ("i",))
+first = store.load()
+if jax.process_index() == 1:
+  import time; time.sleep(2)          # process 0 appends long before process 1 loads again
+store.append({"i": 7, "v": 1.5})
+print(json.dumps({"first": sorted(first), "after": sorted(store.load()), "values": [r["v"] for r in store.load().values()]}))
+"""
+
+
+def test_store_gives_every_process_the_same_records(tmp_path):
+  # Process 0's store holds one record and a torn last line; process 1's path does not exist (it is
+  # sent process 0's file). After an append, both see the same records, whatever the timing: before,
+  # process 1 re-read the file, missed (or saw early) process 0's appends, and planned other cells.
+  p0, p1 = tmp_path / "store0.jsonl", tmp_path / "no" / "store1.jsonl"
+  p0.write_text(json.dumps({"i": 3, "v": 0.5}) + "\n" + '{"i": 4, "v"')
+  port = _free_port()
+  procs = [subprocess.Popen([sys.executable, "-c", _STORE, f"127.0.0.1:{port}", str(i), str(p)], env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+           for i, p in enumerate((p0, p1))]
+  outs = [p.communicate(timeout=300) for p in procs]
+  for p, (out, err) in zip(procs, outs):
+    assert p.returncode == 0, err[-3000:]
+  seen = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+  assert seen[0] == seen[1]
+  assert len(seen[0]["first"]) == 1 and len(seen[0]["after"]) == 2 and sorted(seen[0]["values"]) == [0.5, 1.5]
+  assert p0.read_text().splitlines()[-1] == '{"i":7,"v":1.5}'   # torn line cut, the append written once
+  assert len(p0.read_text().splitlines()) == 2
+  assert not (tmp_path / "no").exists()                           # process 1 wrote nothing
