@@ -311,7 +311,7 @@ def _kill_at_first(pattern: str, cmd: list[str], timeout: float = 600) -> bool:
 _KILL_CASES = [
     # script, tiny arguments, glob of a finished checkpoint step (relative to --out_dir), result CSVs
     pytest.param("train_score.py", ["--preset=quick", "--n_iterations=500", "--hidden=32", "--n_steps=50"],
-                 "checkpoints/[0-9]*", ["figure2b.csv"], id="train_score"),
+                 "checkpoints/[0-9]*", ["figure2b.csv"], id="train_score", marks=pytest.mark.slow),
     pytest.param("consolidate.py", ["--preset=quick", "--replay_source=mhn", "--n_stored=48", "--n_replays=64",
                                     "--epochs=3", "--noanalysis"],
                  "mhn/checkpoints/[0-9]*", ["consolidation.csv", "mhn/consolidation.csv", "mhn/training.csv"],
