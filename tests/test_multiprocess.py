@@ -103,3 +103,43 @@ def test_store_gives_every_process_the_same_records(tmp_path):
   assert p0.read_text().splitlines()[-1] == '{"i":7,"v":1.5}'   # torn line cut, the append written once
   assert len(p0.read_text().splitlines()) == 2
   assert not (tmp_path / "no").exists()                           # process 1 wrote nothing
+
+
+_CKPT = """
+import json, os, sys
+from assocmem.experiments import cli
+cli.initialize_distributed(sys.argv[1], 2, int(sys.argv[2]))
+import jax, jax.numpy as jnp, numpy as np
+from jax.experimental import multihost_utils
+from assocmem.train.checkpoint import Checkpointer
+d = sys.argv[3]
+tree = lambda v: {"w": jnp.full((2, 3), v, jnp.float32)}
+with Checkpointer(d, max_to_keep=3) as ck:
+  for s in (1, 2):
+    ck.save(s, tree(float(s)))
+multihost_utils.sync_global_devices("saved")
+if jax.process_index() == 0:                     # a disk that lost the tail of step 2's files
+  for root, _, names in os.walk(os.path.join(d, "2")):
+    for n in names:
+      with open(os.path.join(root, n), "r+b") as f:
+        f.truncate(os.path.getsize(f.name) // 3)
+multihost_utils.sync_global_devices("corrupted")
+with Checkpointer(d, max_to_keep=3) as ck:
+  step, state = ck.restore(tree(0.0))
+  ck.save(2, tree(5.0))                          # the resumed run saves step 2 again on every process
+  again = ck.restore(tree(0.0))
+print(json.dumps({"step": step, "w": float(state["w"][0, 0]), "again": [again[0], float(again[1]["w"][0, 0])]}))
+"""
+
+
+def test_corrupt_checkpoint_falls_back_on_every_process(tmp_path):
+  port = _free_port()
+  d = str(tmp_path / "ck")
+  procs = [subprocess.Popen([sys.executable, "-c", _CKPT, f"127.0.0.1:{port}", str(i), d], env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+  outs = [p.communicate(timeout=300) for p in procs]
+  for p, (out, err) in zip(procs, outs):
+    assert p.returncode == 0, err[-3000:]
+  seen = [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+  assert seen[0] == seen[1] == {"step": 1, "w": 1.0, "again": [2, 5.0]}
+  assert "cannot be restored" in outs[0][1] and sorted(os.listdir(d)) == ["1", "2", "2.corrupt"]
