@@ -48,7 +48,7 @@ def _run_one(script: str, args: list[str], out: str) -> None:
   assert res.returncode == 0, res.stderr[-3000:]
 
 
-def _rows(path: str, drop=("seconds",)) -> list[list[str]]:
+def _rows(path: str, drop=("seconds", "per_second")) -> list[list[str]]:
   with open(path) as f:
     rows = list(csv.reader(f))
   keep = [i for i, h in enumerate(rows[0]) if not any(d in h for d in drop)]
@@ -59,7 +59,19 @@ def _rows(path: str, drop=("seconds",)) -> list[list[str]]:
     ("capacity.py", ["--preset=quick", "--models=mhn,diffusion", "--dims=6,8", "--n_max=8", "--nofigures"],
      ["capacity.csv", "capacity_raw.csv"]),
     ("train_score.py", ["--preset=quick", "--n_iterations=500", "--hidden=64", "--n_steps=100"], ["figure2b.csv"]),
-], ids=["capacity_sweep", "score_training"])
+    pytest.param("learned_capacity.py", ["--preset=quick", "--dims=6", "--repeats=1", "--n_iterations=200"],
+                 ["learned_capacity.csv"], marks=pytest.mark.slow),
+    pytest.param("memorisation.py", ["--preset=quick", "--repeats=1", "--n_iterations=100", "--n_samples=16",
+                                     "--noexact"], ["memorisation.csv"], marks=pytest.mark.slow),
+    pytest.param("consolidate.py", ["--preset=quick", "--replay_source=mhn", "--n_stored=48", "--n_replays=64",
+                                    "--epochs=2", "--noanalysis"],
+                 ["consolidation.csv", "mhn/training.csv", "comparison.csv"], marks=pytest.mark.slow),
+    pytest.param("table1.py", ["--preset=quick", "--repeats=2"], ["table1.csv"], marks=pytest.mark.slow),
+    pytest.param("capacity.py", ["--preset=quick", "--models=mhn,diffusion", "--dims=6,8", "--n_max=8",
+                                 "--nofigures", "--mode=sharded"], ["capacity.csv", "capacity_raw.csv"],
+                 marks=pytest.mark.slow),
+], ids=["capacity_sweep", "score_training", "learned_capacity", "memorisation", "consolidate", "table1",
+        "capacity_sharded"])
 def test_two_processes_equal_one(tmp_path, script, args, csvs):
   two, stray, one = (str(tmp_path / n) for n in ("two", "process1_out", "one"))
   _run_two(script, args, two, stray)
