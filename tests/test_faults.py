@@ -263,3 +263,77 @@ def test_empty_bank_all_inf_logits_bad_dtypes_and_recall_one_defaults():
   one_step = am.ModernHopfield(beta=0.05, n_steps=1)
   np.testing.assert_allclose(mem.recall_one(bank, cue), one_step.recall_one(bank, cue), atol=1e-6)
   np.testing.assert_allclose(mem.recall(bank, cue[None])[0], mem.recall_one(bank, cue), atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- SIGKILL and resume, per script
+
+_CSV_TIMING = ("seconds", "per_second", "wall", "time")
+
+
+def _script_env() -> dict:
+  return dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), JAX_PLATFORMS="cpu",
+              XLA_FLAGS="")
+
+
+def _script_cmd(script: str, args: list[str], out: str) -> list[str]:
+  return [sys.executable, os.path.join(ROOT, "scripts", script), *args, f"--out_dir={out}"]
+
+
+def _csv_without_timing(path: str) -> list[list[str]]:
+  import csv  # pylint: disable=import-outside-toplevel
+  with open(path) as f:
+    rows = list(csv.reader(f))
+  keep = [i for i, h in enumerate(rows[0]) if not any(t in h for t in _CSV_TIMING)]
+  return [[r[i] for i in keep] for r in rows]
+
+
+def _kill_at_first(pattern: str, cmd: list[str], timeout: float = 600) -> bool:
+  """Runs `cmd` and SIGKILLs it as soon as a path matching the glob `pattern` exists (a finished
+  checkpoint step); True when it was killed, False when it finished first."""
+  import glob  # pylint: disable=import-outside-toplevel
+  proc = subprocess.Popen(cmd, env=_script_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  t0 = time.perf_counter()
+  try:
+    while proc.poll() is None and time.perf_counter() - t0 < timeout:
+      if glob.glob(pattern):
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        return True
+      time.sleep(0.02)
+    assert proc.returncode == 0, proc.stderr.read()[-3000:]
+    return False
+  finally:
+    if proc.poll() is None:
+      proc.kill()
+      proc.wait()
+
+
+_KILL_CASES = [
+    # script, tiny arguments, glob of a finished checkpoint step (relative to --out_dir), result CSVs
+    pytest.param("train_score.py", ["--preset=quick", "--n_iterations=500", "--hidden=32", "--n_steps=50"],
+                 "checkpoints/[0-9]*", ["figure2b.csv"], id="train_score", marks=pytest.mark.slow),
+    pytest.param("consolidate.py", ["--preset=quick", "--replay_source=mhn", "--n_stored=48", "--n_replays=64",
+                                    "--epochs=3", "--noanalysis"],
+                 "mhn/checkpoints/[0-9]*", ["consolidation.csv", "mhn/consolidation.csv", "mhn/training.csv"],
+                 id="consolidate", marks=pytest.mark.slow),
+    pytest.param("learned_capacity.py", ["--preset=quick", "--dims=6", "--repeats=1", "--n_iterations=200",
+                                         "--block=2"],
+                 "checkpoints/*/[0-9]*", ["learned_capacity.csv"], id="learned_capacity", marks=pytest.mark.slow),
+    pytest.param("memorisation.py", ["--preset=quick", "--repeats=1", "--n_iterations=100", "--n_samples=16",
+                                     "--noexact"],
+                 "checkpoints/*/[0-9]*", ["memorisation.csv"], id="memorisation", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("script,args,ckpt_glob,csvs", _KILL_CASES)
+def test_sigkill_at_a_checkpoint_then_resume_equals_uninterrupted(tmp_path, script, args, ckpt_glob, csvs):
+  straight, cut = str(tmp_path / "straight"), str(tmp_path / "cut")
+  res = subprocess.run(_script_cmd(script, args, straight), env=_script_env(), capture_output=True, text=True,
+                       timeout=900)
+  assert res.returncode == 0, res.stderr[-3000:]
+  assert _kill_at_first(os.path.join(cut, ckpt_glob), _script_cmd(script, args, cut)), "finished before a checkpoint"
+  res = subprocess.run(_script_cmd(script, args, cut), env=_script_env(), capture_output=True, text=True,
+                       timeout=900)
+  assert res.returncode == 0, res.stderr[-3000:]
+  for name in csvs:
+    assert _csv_without_timing(os.path.join(cut, name)) == _csv_without_timing(os.path.join(straight, name)), name

@@ -19,9 +19,12 @@ last line (a run killed mid-write) is cut off and ignored.
 In a multi-host run every process runs the same sweep and computes the same
 records, but only process 0 (`jax.process_index() == 0`, as for every results
 file, see `assocmem.files`) appends to the store or repairs its torn last line;
-the other processes skip those writes and only read. The store must then lie on
-a file system all processes share, so that a resumed sweep skips the same cells on
-every process (a cell's computation is sharded across all of them).
+the other processes skip those writes. So that every process sees the same
+records at every point (and so plans the same cells and the same collectives),
+the store's first `load` reads the file on process 0 only and broadcasts its
+bytes to the others; from then on every process answers `load` from that
+snapshot plus the records it appended itself, never from a file that process 0
+may be writing at that moment. Other processes need not see the file at all.
 """
 
 from __future__ import annotations
@@ -94,26 +97,45 @@ class JsonlStore:
       raise ValueError("id_fields must name at least one field")
     self.path = path
     self.id_fields = tuple(id_fields)
+    self._snapshot: bytes | None = None        # multi-process runs: process 0's file at the first load
+    self._appended: list[bytes] = []           # multi-process runs: lines this process appended since
 
   def record_id(self, record: Mapping[str, Any]) -> str:
     return cell_id({k: record[k] for k in self.id_fields})
 
-  def load(self) -> dict[str, Record]:
-    """Reads every complete record; cuts off a truncated last line."""
+  def _read(self) -> bytes:
+    """The file's complete lines (b"" when missing); a truncated last line is cut off (and, on
+    process 0, removed from the file)."""
     if not os.path.exists(self.path):
-      return {}
+      return b""
     with open(self.path, "rb") as f:
       data = f.read()
     end = data.rfind(b"\n") + 1
     if end < len(data):
       logging.warning("%s: dropping a truncated last line (%d bytes)", self.path, len(data) - end)
-    if end < len(data) and files.is_writer():
-      with open(self.path, "r+b") as f:
-        f.truncate(end)
-        f.flush()
-        os.fsync(f.fileno())
+      if files.is_writer():
+        with open(self.path, "r+b") as f:
+          f.truncate(end)
+          f.flush()
+          os.fsync(f.fileno())
+    return data[:end]
+
+  def load(self) -> dict[str, Record]:
+    """Reads every complete record; cuts off a truncated last line.
+
+    With one process this reads the file. With several (`jax.process_count() > 1`) every process
+    must call it at the same point of the run (it is a collective the first time): process 0 reads
+    the file and broadcasts it, and every later call returns that snapshot plus this process's own
+    appends, so all processes see the same records whenever process 0 writes.
+    """
+    if jax.process_count() == 1:
+      data = self._read()
+    else:
+      if self._snapshot is None:
+        self._snapshot = _broadcast_bytes(self._read() if files.is_writer() else b"")
+      data = self._snapshot + b"".join(self._appended)
     out: dict[str, Record] = {}
-    for lineno, line in enumerate(data[:end].splitlines(), 1):
+    for lineno, line in enumerate(data.splitlines(), 1):
       if not line.strip():
         continue
       try:
@@ -129,10 +151,15 @@ class JsonlStore:
     return out
 
   def append(self, record: Mapping[str, Any]) -> None:
-    """Appends one record as one line, atomically, and fsyncs it (process 0 only; others skip)."""
+    """Appends one record as one line, atomically, and fsyncs it (process 0 only; others skip the
+    file but, in a multi-process run, remember the record for their own `load`)."""
+    line = (json.dumps(dict(record), sort_keys=True, separators=(",", ":")) + "\n").encode()
+    if jax.process_count() > 1:
+      if self._snapshot is None:        # appending before any load: start from the file's records
+        self.load()
+      self._appended.append(line)
     if not files.is_writer():
       return
-    line = (json.dumps(dict(record), sort_keys=True, separators=(",", ":")) + "\n").encode()
     os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
     fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
@@ -142,6 +169,19 @@ class JsonlStore:
       os.fsync(fd)
     finally:
       os.close(fd)
+
+
+def _broadcast_bytes(data: bytes) -> bytes:
+  """Process 0's `data` on every process (a collective: every process calls it; the others pass b"")."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
+  n = int(multihost_utils.broadcast_one_to_all(np.asarray(len(data), np.int64)))
+  if n == 0:
+    return b""
+  buf = np.zeros(n, np.uint8)
+  if files.is_writer():
+    buf[:] = np.frombuffer(data, np.uint8)
+  return np.asarray(multihost_utils.broadcast_one_to_all(buf)).astype(np.uint8).tobytes()
 
 
 # ---------------------------------------------------------------- series and runner

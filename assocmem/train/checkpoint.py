@@ -85,7 +85,8 @@ class Checkpointer:
     return _like(restored, target)
 
   def _set_aside(self, step: int) -> str:
-    """Renames the unreadable `step` to `<step>.corrupt[.k]` (process 0 only); returns the new path."""
+    """Renames the unreadable `step` to `<step>.corrupt[.k]` (process 0 only; a collective in a
+    multi-process run, where every process then reloads its list of steps); returns the new path."""
     src = os.path.join(self.directory, str(step))
     dst = src + ".corrupt"
     k = 0
@@ -94,7 +95,10 @@ class Checkpointer:
       dst = f"{src}.corrupt.{k}"
     if files.is_writer() and os.path.exists(src):
       os.replace(src, dst)
-      self._manager.reload()
+    if jax.process_count() > 1:   # every process must see the rename before it reloads its step list
+      from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
+      multihost_utils.sync_global_devices("assocmem Checkpointer set aside a corrupt step")
+    self._manager.reload()        # else the step would still be listed, and saving it again refused
     return dst
 
   def restore(self, target: Any, step: int | None = None) -> tuple[int, Any] | tuple[None, None]:

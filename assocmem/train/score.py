@@ -370,6 +370,15 @@ def _restore(checkpoint_dir: str, target: TrainState, meta: dict) -> tuple[Check
   return ckpt, None
 
 
+def _save_due(due: bool) -> bool:
+  """Process 0's answer on every process: saving is a collective, so a timer that differs between
+  the processes of a multi-process run must not decide it (one process would save alone and hang)."""
+  if jax.process_count() == 1:
+    return due
+  from jax.experimental import multihost_utils  # pylint: disable=import-outside-toplevel
+  return bool(multihost_utils.broadcast_one_to_all(np.asarray(due)))
+
+
 def _run(model: ScoreMLP, cfg: ScoreTrainConfig, state: TrainState, patterns: Array, mask: Array,
          ensemble: bool, checkpoint_dir: str | None, on_chunk: ChunkCallback | None,
          label: str) -> TrainState:
@@ -394,7 +403,7 @@ def _run(model: ScoreMLP, cfg: ScoreTrainConfig, state: TrainState, patterns: Ar
     jax.block_until_ready(state.step)    # one scalar per chunk: keeps the rate and ETA honest
     step += n
     now = time.perf_counter()
-    save = ckpt is not None and (now - last_save >= cfg.checkpoint_every_s or step == total)
+    save = ckpt is not None and _save_due(now - last_save >= cfg.checkpoint_every_s or step == total)
     log = now - last_log >= cfg.log_every_s or step == total
     if save or log:
       # The loss curve comes to the host at log and save boundaries only (and always at the end):
