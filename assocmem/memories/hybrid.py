@@ -51,6 +51,7 @@ from assocmem import _checks, bank as bank_lib, hopfield, mixture
 from assocmem.bank import PatternBank
 from assocmem.memories import batching
 from assocmem.nn.vae import ConvVAE
+from assocmem.train.vae import state_variables  # re-exported: vae_codec(model, state_variables(state))
 
 Array = jax.Array
 Encoder = Callable[[Array], Array]   # (N, H, W, C) in [0, 1] -> (N, L)
@@ -181,13 +182,6 @@ def vae_codec(model: ConvVAE, variables: Any) -> tuple[Encoder, Decoder]:
     return model.apply(variables, z, method=ConvVAE.decode)
 
   return encoder, decoder
-
-
-def state_variables(state: Any) -> dict[str, Any]:
-  """The `model.apply` variables of a VAE `TrainState` (params and, if any, BatchNorm statistics)."""
-  if getattr(state, "batch_stats", None):
-    return {"params": state.params, "batch_stats": state.batch_stats}
-  return {"params": state.params}
 
 
 # ----------------------------------------------------------------------------- the memory

@@ -163,7 +163,9 @@ def _check_model(model: Any) -> None:
     raise ValueError(f"model must be an assocmem.nn.vae.ConvVAE, got {type(model).__name__}")
 
 
-def _variables(state: TrainState) -> dict[str, PyTree]:
+def state_variables(state: TrainState) -> dict[str, PyTree]:
+  """The `model.apply` variables of a VAE `TrainState`: {"params"} plus {"batch_stats"} when the
+  model has BatchNorm."""
   if state.batch_stats:
     return {"params": state.params, "batch_stats": state.batch_stats}
   return {"params": state.params}
@@ -350,7 +352,7 @@ def encode(model: ConvVAE, state: TrainState, images: Any,
   _check_model(model)
   x = _as_images("images", images, model)
   batch_size = _check_batch_size(batch_size)
-  variables = _variables(state)
+  variables = state_variables(state)
   means, logvars = [], []
   for chunk, real in _chunks(x, batch_size):
     m, lv = _infer(variables, chunk, None, model=model, what="encode")
@@ -369,7 +371,7 @@ def reconstruct(model: ConvVAE, state: TrainState, images: Any, batch_size: int 
   _check_model(model)
   x = _as_images("images", images, model)
   batch_size = _check_batch_size(batch_size)
-  variables = _variables(state)
+  variables = state_variables(state)
   out = []
   for i, (chunk, real) in enumerate(_chunks(x, batch_size)):
     k = None if key is None else jax.random.fold_in(_raw_key(key), i)
@@ -386,7 +388,7 @@ def decode(model: ConvVAE, state: TrainState, z: Any, batch_size: int = 256) -> 
   if not np.all(np.isfinite(z)):
     raise ValueError("z must hold finite values (found NaN or inf)")
   batch_size = _check_batch_size(batch_size)
-  variables = _variables(state)
+  variables = state_variables(state)
   out = [np.asarray(_decode(variables, chunk, model=model))[:real]
          for chunk, real in _chunks(z, batch_size)]
   return np.concatenate(out)
@@ -405,7 +407,7 @@ def evaluate(model: ConvVAE, state: TrainState, images: Any, batch_size: int = 2
   _check_model(model)
   x = _as_images("images", images, model)
   batch_size = _check_batch_size(batch_size)
-  variables = _variables(state)
+  variables = state_variables(state)
   recs, kls = [], []
   for i, (chunk, real) in enumerate(_chunks(x, batch_size)):
     k = None if key is None else jax.random.fold_in(_raw_key(key), i)
