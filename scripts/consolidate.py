@@ -50,8 +50,9 @@ flags.DEFINE_integer("replay_batch", None, "Replays per jitted call.")
 flags.DEFINE_integer("diffusion_steps", None, "Euler–Maruyama steps of the diffusion replays.")
 flags.DEFINE_integer("learned_hidden", None, "Hidden width of the learned-diffusion source's ScoreMLP.")
 flags.DEFINE_integer("learned_iterations", None, "Adam steps of the learned-diffusion source (Eq. 27).")
-flags.DEFINE_enum("learned_variant", None, ["paper", "residual"],
-                  "ScoreMLP variant of the learned-diffusion source (default: residual, the image-scale recipe).")
+flags.DEFINE_enum("learned_variant", None, ["paper", "residual", "residual_cov"],
+                  "ScoreMLP variant of the learned-diffusion source: paper (§7), residual (diagonal-Gaussian "
+                  "skip) or residual_cov (full-covariance Gaussian skip); default: the preset's.")
 flags.DEFINE_float("learned_learning_rate", None, "Adam step size of the learned-diffusion source.")
 flags.DEFINE_integer("learned_batch_size", None, "Stored images per training step of the learned-diffusion source.")
 flags.DEFINE_float("learned_theta_min", None, "Lowest training signal level (and replay start) of the learned source.")

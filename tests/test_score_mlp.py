@@ -225,6 +225,54 @@ def test_residual_variant_tree_shapes_and_skip():
   assert score.shape == (6,) and bool(jnp.all(jnp.isfinite(score)))
 
 
+COV = ScoreMLP(dim=5, hidden=16, variant="residual_cov")
+
+
+def test_covariance_skip_is_the_gaussian_score():
+  """With a zero output layer, −δ̂/σ of "residual_cov" is ∇ log N(x; θm, θ²Σ + σ²I) of the fitted
+  Gaussian (jax.grad of its log density), and the fitted Σ is the patterns' covariance."""
+  params = COV.init_params(jax.random.PRNGKey(0))
+  assert {"data_mean", "data_basis", "data_eigvals"} <= set(params) and "data_var" not in params
+  assert sum(x.size for x in jax.tree.leaves(params)) == COV.param_count()
+  assert model_from_params(params) == COV
+  mix = jax.random.normal(jax.random.PRNGKey(2), (5, 5))
+  y = jax.random.normal(jax.random.PRNGKey(3), (400, 5)) @ mix + jnp.arange(5.0)
+  p = with_data_statistics(params, y)
+  p = {**p, "output": jax.tree.map(jnp.zeros_like, p["output"])}
+  cov = np.cov(np.asarray(y).T, bias=True)
+  u, lam = np.asarray(p["data_basis"]), np.asarray(p["data_eigvals"])
+  np.testing.assert_allclose(u @ np.diag(lam) @ u.T, cov, rtol=1e-4, atol=1e-4)
+  sde = VPSDE(1.0)
+  x = jax.random.normal(jax.random.PRNGKey(4), (3, 5)) * 2.0
+  for t in (0.05, 0.7, 3.0):
+    th = float(sde.theta(t))
+    c = th ** 2 * jnp.asarray(cov, jnp.float32) + (1 - th ** 2) * jnp.eye(5)
+    logp = lambda z: -0.5 * (z - th * p["data_mean"]) @ jnp.linalg.solve(c, z - th * p["data_mean"])
+    want = jax.vmap(jax.grad(logp))(x)
+    got = jax.vmap(lambda z: learned_score_fn(sde)(p, z, jnp.float32(t)))(x)
+    np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-3)
+  # at initialisation the skip is the prior's: σ x (U = I, λ = 1)
+  init_zero = {**params, "output": jax.tree.map(jnp.zeros_like, params["output"])}
+  np.testing.assert_allclose(COV.predict_noise(init_zero, x[0], jnp.float32(0.6)), 0.8 * x[0], rtol=1e-5)
+
+
+def test_covariance_statistics_are_fitted_on_real_rows_only():
+  pats = binary_patterns(4, 6, 5)
+  mask = jnp.array([1, 1, 1, 1, 0, 0], jnp.float32)
+  st = ts.fit(COV, jax.random.PRNGKey(0), pats, mask, cfg=_cfg(n_iterations=10, batch_size=4))
+  real = np.asarray(pats)[:4]
+  u, lam = np.asarray(st.params["data_basis"]), np.asarray(st.params["data_eigvals"])
+  np.testing.assert_allclose(st.params["data_mean"], real.mean(0), atol=1e-6)
+  full = u @ np.diag(lam) @ u.T
+  np.testing.assert_allclose(full, np.cov(real.T, bias=True) + _floor_part(real), atol=2e-4)
+
+
+def _floor_part(real):
+  # the eigenvalues below DATA_VAR_FLOOR are raised to it
+  w, v = np.linalg.eigh(np.cov(real.T, bias=True))
+  return v @ np.diag(np.maximum(w, DATA_VAR_FLOOR) - w) @ v.T
+
+
 def test_data_statistics_are_set_by_fit_and_never_trained():
   pats = binary_patterns(4, 5, 6)
   mask = jnp.array([1, 1, 1, 0, 0], jnp.float32)

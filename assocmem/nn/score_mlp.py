@@ -43,6 +43,14 @@ whose noise (x + θ)/σ grows like 1/σ. The paper's network loses its second hi
 dying ReLUs at d = 784 with Adam at 1e-3 (`alive_fraction`; docs/reproduction.md), which is why
 it "barely learns" on images; the residual variant trains at 1e-3 there.
 
+"residual_cov" is the same network with the skip of a full-covariance Gaussian N(m, Σ),
+Σ = U diag(λ) Uᵀ (`data_basis` U, `data_eigvals` λ, fixed like m):
+
+  skip = σ_t (θ_t² Σ + σ_t² I)⁻¹ (x − θ_t m) = σ_t U [Uᵀ(x − θ_t m) / (θ_t² λ + σ_t²)],
+
+the exact noise prediction E[δ | x] for Gaussian data (the Wiener filter), so the network learns
+only what is not Gaussian about the patterns (two d × d products more per evaluation).
+
 Every trained network in assocmem is a `flax.linen` module: `init` returns the parameters as a
 plain pytree (nested dicts of arrays), which is what `jax.vmap` maps over to train and sample an
 ensemble, what optax updates, what orbax checkpoints, and what the samplers take as `state`.
@@ -66,9 +74,15 @@ Params = Mapping[str, Any]
 ScoreFn = Callable[[Params, Array, Array], Array]
 
 LAYERS = ("input", "hidden", "output")
-VARIANTS = ("paper", "residual")
+VARIANTS = ("paper", "residual", "residual_cov")
+SKIPS = {"residual": "diagonal", "residual_cov": "covariance"}   # the fixed Gaussian skip of each residual variant
 HIDDEN_LAYERS = ("input", "hidden")   # the layers whose ReLU units `alive_fraction` counts
 _TRUNC_STD = 0.87962566103423978   # std of the standard normal truncated to [−2, 2] (as LeCun-normal)
+
+
+def _identity_init(key: Array, shape: tuple[int, ...], dtype: Any = jnp.float32) -> Array:
+  del key
+  return jnp.eye(shape[0], dtype=dtype)
 
 
 def _row_init(fan_in: int) -> Callable[[Array, tuple[int, ...], Any], Array]:
@@ -109,10 +123,12 @@ class ScoreMLP(nn.Module):
   Attributes:
     dim: pattern dimension d (input and output width).
     hidden: width H of both hidden layers (750 in Figure 2; 80·d for capacity).
-    variant: "paper" (default; the network of §7) or "residual" (the same three θ-appended
-      matrices, LayerNorm before each ReLU, the hidden layer as a residual branch and the prior's
-      noise prediction √(1 − θ²) x added to the output; adds the LayerNorms' 4·H scale and bias
-      parameters, `norm_hidden` and `norm_output`).
+    variant: "paper" (default; the network of §7), "residual" (the same three θ-appended
+      matrices, LayerNorm before each ReLU, the hidden layer as a residual branch and a fixed
+      diagonal-Gaussian noise prediction added to the output; adds the LayerNorms' 4·H scale and
+      bias parameters, `norm_hidden` and `norm_output`, and `data_mean`, `data_var`) or
+      "residual_cov" (the same with a full-covariance Gaussian skip: `data_mean`, `data_basis`
+      (d, d) and `data_eigvals` (d,) in place of `data_var`).
   """
   dim: int
   hidden: int = 750
@@ -145,18 +161,27 @@ class ScoreMLP(nn.Module):
       h1 = h0 + ThetaDense(self.hidden, name="hidden")(a1, theta)
       a2 = nn.relu(nn.LayerNorm(name="norm_output")(h1))
     out = ThetaDense(self.dim, name="output")(a2, theta)
-    if self.variant == "residual":
+    if self.variant != "paper":
       mean = jax.lax.stop_gradient(self.param("data_mean", nn.initializers.zeros_init(), (self.dim,), jnp.float32))
-      var = jax.lax.stop_gradient(self.param("data_var", nn.initializers.ones_init(), (self.dim,), jnp.float32))
       theta = jnp.asarray(theta, x.dtype)[..., None]
       sigma2 = jnp.maximum(1.0 - theta * theta, 0.0)
-      out = out + jnp.sqrt(sigma2) * (x - theta * mean) / (theta * theta * var + sigma2)
+      centred = x - theta * mean
+      if self.variant == "residual":
+        var = jax.lax.stop_gradient(self.param("data_var", nn.initializers.ones_init(), (self.dim,), jnp.float32))
+        out = out + jnp.sqrt(sigma2) * centred / (theta * theta * var + sigma2)
+      else:
+        # Full covariance Σ = U diag(λ) Uᵀ: σ (θ²Σ + σ²I)⁻¹ (x − θm) = σ U [Uᵀ(x − θm) / (θ²λ + σ²)].
+        basis = jax.lax.stop_gradient(self.param("data_basis", _identity_init, (self.dim, self.dim), jnp.float32))
+        eig = jax.lax.stop_gradient(self.param("data_eigvals", nn.initializers.ones_init(), (self.dim,), jnp.float32))
+        coords = centred @ basis.astype(x.dtype)
+        out = out + jnp.sqrt(sigma2) * ((coords / (theta * theta * eig + sigma2)) @ basis.T.astype(x.dtype))
     return (out, (a1, a2)) if return_hidden else out
 
   def init_params(self, key: Array) -> dict:
     """Initial float32 parameters (a plain pytree: {layer: {kernel, theta_kernel, bias}}, plus
     {norm_hidden, norm_output: {scale, bias}}, data_mean (d,) = 0 and data_var (d,) = 1 for the
-    residual variant) from one key."""
+    residual variant, data_mean = 0, data_basis (d, d) = I and data_eigvals (d,) = 1 for
+    "residual_cov": the prior N(0, I) either way) from one key."""
     _checks.check_key("key", key)
     return _jitted_init(self)(key)
 
@@ -169,10 +194,12 @@ class ScoreMLP(nn.Module):
     return self.apply({"params": params}, x, theta, True)[1]
 
   def param_count(self) -> int:
-    """Number of scalars: (d + 1)·H + H + (H + 1)·H + H + (H + 1)·d + d (+ 4·H + 2·d for "residual")."""
+    """Number of scalars: (d + 1)·H + H + (H + 1)·H + H + (H + 1)·d + d (+ 4·H + 2·d for "residual",
+    + 4·H + d² + 2·d for "residual_cov")."""
     d, h = self.dim, self.hidden
     n = (d + 1) * h + h + (h + 1) * h + h + (h + 1) * d + d
-    return n + (4 * h + 2 * d if self.variant == "residual" else 0)
+    extra = {"paper": 0, "residual": 4 * h + 2 * d, "residual_cov": 4 * h + d * d + 2 * d}
+    return n + extra[self.variant]
 
 
 @functools.lru_cache(maxsize=32)
@@ -193,7 +220,7 @@ def model_from_params(params: Params) -> ScoreMLP:
                      f"'kernel', 'theta_kernel', 'bias'), got {type(params).__name__}") from err
   if out != d:
     raise ValueError(f"params map dimension {d} to {out}; a ScoreMLP maps d to d")
-  variant = "residual" if "norm_hidden" in params else "paper"
+  variant = ("residual_cov" if "data_basis" in params else "residual") if "norm_hidden" in params else "paper"
   return ScoreMLP(dim=int(d), hidden=int(h), variant=variant)
 
 
@@ -201,15 +228,23 @@ DATA_VAR_FLOOR = 1e-4
 
 
 def with_data_statistics(params: Params, patterns: Array, mask: Array | None = None) -> Params:
-  """Residual-variant parameters with `data_mean` and `data_var` set to the per-unit mean and
-  variance (floored at `DATA_VAR_FLOOR`) of the real rows of patterns (N, d) (mask (N,) 0/1);
-  the paper variant's parameters are returned unchanged (it has no such skip)."""
+  """Residual-variant parameters with the skip's Gaussian fitted to the real rows of patterns
+  (N, d) (mask (N,) 0/1): "residual" sets `data_mean` and `data_var` to the per-unit mean and
+  variance, "residual_cov" sets `data_mean` and the covariance's eigenvectors `data_basis` (d, d,
+  columns) and eigenvalues `data_eigvals` (both floored at `DATA_VAR_FLOOR`); the paper variant's
+  parameters are returned unchanged (it has no such skip)."""
   if "data_mean" not in params:
     return params
   y = jnp.asarray(patterns, jnp.float32)
   w = jnp.ones(y.shape[:1], jnp.float32) if mask is None else jnp.asarray(mask, jnp.float32)
   w = w / jnp.maximum(jnp.sum(w), 1.0)
   mean = w @ y
+  if "data_basis" in params:
+    centred = y - mean
+    cov = (centred * w[:, None]).T @ centred
+    eig, basis = jnp.linalg.eigh(0.5 * (cov + cov.T))
+    return {**params, "data_mean": mean, "data_basis": basis,
+            "data_eigvals": jnp.maximum(eig, DATA_VAR_FLOOR)}
   var = jnp.maximum(w @ (y - mean) ** 2, DATA_VAR_FLOOR)
   return {**params, "data_mean": mean, "data_var": var}
 
