@@ -535,3 +535,37 @@ def test_report_compares_every_source_with_the_mhn_source():
   assert "| +50.0% | +1.3% | no |" in text and "| +7.5% | -5.0% | yes |" in text
   csv = report.comparison_csv(report.comparison_rows(sums)).splitlines()
   assert "within_10pct_of_mhn" in csv[0].split(",") and csv[3].endswith(",False")
+
+
+def _fake_record(cfg, decoding, recon, mode_seconds=600.0):
+  rows = [{"epoch": e, "recon_error": 1.0, "decoding_accuracy": a, "vae_recall_error": 1.0} for e, a in decoding.items()]
+  training = [{"epoch": e - 1, "reconstruction": r} for e, r in recon.items()]
+  return {"config": cfg.to_dict(), "sources": ["mhn"], "primary": "mhn", "wall_seconds": mode_seconds,
+          "summaries": {"mhn": {"rows": rows, "training": training, "epochs_run": max(decoding)}}}
+
+
+def test_full_size_runs_appear_beside_the_authors_curve(tmp_path):
+  paper = consolidation.PRESETS["paper"]
+  ac = dataclasses.replace(paper, vae=dataclasses.replace(paper.vae, training_mode="authors_code"))
+  # decoding 0.10 off at epoch 1, exact at 50; recon loss 50% above at epoch 1, exact at 50
+  runs = {"consolidation_paper_authors_code": _fake_record(ac, {1: 0.48, 50: 0.83}, {1: 552.0, 50: 47.0}),
+          "consolidation_paper_paper_text": _fake_record(paper, {1: 0.38, 50: 0.63}, {1: 368.0}),
+          "consolidation_paper_small": _fake_record(consolidation.PRESETS["quick"], {1: 0.5}, {1: 1.0}),
+          "other_run": _fake_record(paper, {1: 0.1}, {1: 1.0})}
+  for name, record in runs.items():
+    os.makedirs(tmp_path / name)
+    (tmp_path / name / "summary.json").write_text(json.dumps(record))
+  found = [n for n, _ in report.full_size_runs(str(tmp_path))]
+  assert found == ["consolidation_paper_authors_code", "consolidation_paper_paper_text"]
+  d = report.curve_distance(runs["consolidation_paper_authors_code"]["summaries"]["mhn"])
+  assert d["decoding_mean_abs_diff"] == pytest.approx(0.05) and d["n_decoding"] == 2
+  assert d["recon_loss_mean_rel_diff"] == pytest.approx(0.25) and d["n_recon"] == 2
+  d = report.curve_distance(runs["consolidation_paper_paper_text"]["summaries"]["mhn"])
+  assert d["decoding_mean_abs_diff"] == pytest.approx(0.10) and d["recon_loss_mean_rel_diff"] == pytest.approx(0.0)
+  text = report.full_size_section(str(tmp_path))
+  assert "`authors_code`" in text and "`paper_text`" in text and "consolidation_paper_small" not in text
+  assert "0.050 (2 epochs)" in text and "25.0% (2 epochs)" in text
+  # the REPORT.md section of the quick run carries it; without such runs there is none
+  section = report.report_section(str(tmp_path / "consolidation"), str(tmp_path))
+  assert "Full-size runs" in section
+  assert report.full_size_section(str(tmp_path / "nothing")) == ""

@@ -320,16 +320,95 @@ def write_outputs(out_dir: str, config: ConsolidationConfig, summaries: Mapping[
 
 def report_section(out_dir: str, results_dir: str | None = None) -> str:
   """The REPORT.md section of a finished experiment in `out_dir` (figure links relative to
-  `results_dir`, default: out_dir's parent)."""
+  `results_dir`, default: out_dir's parent), followed by the full-size runs found in `results_dir`
+  (`full_size_section`)."""
   path = os.path.join(out_dir, "summary.json")
+  results_dir = results_dir or os.path.dirname(os.path.abspath(out_dir))
+  full = full_size_section(results_dir, exclude=(out_dir,))
   if not os.path.exists(path):
-    return f"## {TITLE}\n\nNot run (no `{os.path.basename(out_dir)}/summary.json`; run scripts/consolidate.py).\n"
+    return (f"## {TITLE}\n\nNot run (no `{os.path.basename(out_dir)}/summary.json`; run scripts/consolidate.py).\n"
+            + ("\n" + full if full else ""))
   with open(path) as f:
     record = json.load(f)
-  results_dir = results_dir or os.path.dirname(os.path.abspath(out_dir))
   prefix = os.path.relpath(os.path.abspath(out_dir), os.path.abspath(results_dir)) + "/"
   cfg = ConsolidationConfig.from_dict(record["config"])
   # summary.json's objects have sorted keys: restore the sources' order (the first is the primary).
   summaries = {s: record["summaries"][s] for s in record.get("sources", record["summaries"])}
-  return summary_markdown(cfg, summaries, record["analyses"], record.get("preset"),
-                          record.get("wall_seconds"), heading="##", link_prefix=prefix) + "\n"
+  return (summary_markdown(cfg, summaries, record["analyses"], record.get("preset"),
+                           record.get("wall_seconds"), heading="##", link_prefix=prefix) + "\n"
+          + ("\n" + full if full else ""))
+
+
+# ----------------------------------------------------------------------------- full-size runs
+
+FULL_SIZE_PREFIX = "consolidation_paper"   # results/<this…>/: full-size runs picked up by REPORT.md
+
+
+def curve_distance(summary: Mapping[str, Any]) -> dict[str, Any]:
+  """How far one source's per-epoch curves lie from the authors' (`authors_rows`): the mean absolute
+  difference of the shape-decoding accuracy and the mean relative difference |ours − theirs| / theirs
+  of the training reconstruction loss, each over the authors' epochs that this run reached (None
+  where none)."""
+  rows = authors_rows(summary)
+  dec = [abs(r["decoding"] - r["authors_decoding"]) for r in rows
+         if r["decoding"] is not None and r["authors_decoding"] is not None]
+  rec = [abs(r["recon_loss"] - r["authors_recon_loss"]) / r["authors_recon_loss"] for r in rows
+         if r["recon_loss"] is not None and r["authors_recon_loss"] is not None]
+  return {"decoding_mean_abs_diff": float(np.mean(dec)) if dec else None, "n_decoding": len(dec),
+          "recon_loss_mean_rel_diff": float(np.mean(rec)) if rec else None, "n_recon": len(rec)}
+
+
+def full_size_runs(results_dir: str, exclude: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
+  """(folder name, summary.json record) of every finished run in results_dir/`FULL_SIZE_PREFIX`*/
+  whose settings are the authors' (`comparability` not "not comparable"), sorted by name."""
+  if not os.path.isdir(results_dir):
+    return []
+  skip = {os.path.abspath(e) for e in exclude}
+  out = []
+  for name in sorted(os.listdir(results_dir)):
+    d = os.path.join(results_dir, name)
+    path = os.path.join(d, "summary.json")
+    if not name.startswith(FULL_SIZE_PREFIX) or os.path.abspath(d) in skip or not os.path.exists(path):
+      continue
+    with open(path) as f:
+      record = json.load(f)
+    if comparability(ConsolidationConfig.from_dict(record["config"]))[0] != "not comparable":
+      out.append((name, record))
+  return out
+
+
+def full_size_section(results_dir: str, exclude: tuple[str, ...] = ()) -> str:
+  """REPORT.md's "Full-size runs" part: per run in results_dir/consolidation_paper*/ (the paper
+  preset, e.g. `scripts/consolidate.py --preset=paper --offline --vae_training_mode=MODE
+  --out_dir=results/consolidation_paper_MODE`), its per-epoch shape decoding and training
+  reconstruction loss beside the authors' and its distance to their curve (`curve_distance`);
+  "" when there is none."""
+  runs = full_size_runs(results_dir, exclude)
+  if not runs:
+    return ""
+  lines = ["### Full-size runs (the paper preset)", "",
+           "Runs found in `" + FULL_SIZE_PREFIX + "*/`: the authors' settings (10,000 stored, 10,000 replays, the "
+           "large VAE, ≤ 50 epochs). Decoding is the shape SVC at the start of each epoch; the training "
+           "reconstruction loss is the epoch's mean over its batches of replays (the authors' plotted loss).", ""]
+  dist_rows = []
+  for name, record in runs:
+    cfg = ConsolidationConfig.from_dict(record["config"])
+    primary = record.get("primary") or record["sources"][0]
+    summary = record["summaries"][primary]
+    kind, _ = comparability(cfg)
+    secs = record.get("wall_seconds")
+    lines += [f"`{name}/` — training mode `{cfg.vae.training_mode}`, source `{primary}`, "
+              f"{summary.get('epochs_run')} epochs, {kind}"
+              + (f", wall time {secs / 60:.1f} min" if secs else "") + ":", ""]
+    lines += base.markdown_table(
+        ("epoch", "decoding (ours)", "decoding (authors)", "training recon loss (ours)", "(authors)"),
+        [(str(r["epoch"]), _f(r["decoding"]), _f(r["authors_decoding"], ".2f"), _f(r["recon_loss"], ".0f"),
+          _f(r["authors_recon_loss"], ".0f")) for r in authors_rows(summary)]) + [""]
+    dist = curve_distance(summary)
+    dist_rows.append((f"`{name}`", f"`{cfg.vae.training_mode}`",
+                      _f(dist["decoding_mean_abs_diff"], ".3f") + f" ({dist['n_decoding']} epochs)",
+                      _f(dist["recon_loss_mean_rel_diff"], ".1%") + f" ({dist['n_recon']} epochs)"))
+  lines += ["Distance to the authors' curves (smaller is closer):", ""]
+  lines += base.markdown_table(("run", "training mode", "decoding: mean |ours − authors|",
+                                "training recon loss: mean |ours − authors| / authors"), dist_rows) + [""]
+  return "\n".join(lines)
