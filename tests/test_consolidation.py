@@ -565,6 +565,7 @@ def test_full_size_runs_appear_beside_the_authors_curve(tmp_path):
   text = report.full_size_section(str(tmp_path))
   assert "`authors_code`" in text and "`paper_text`" in text and "consolidation_paper_small" not in text
   assert "0.050 (2 epochs)" in text and "25.0% (2 epochs)" in text
+  assert "mean \\|ours − authors\\|" in text          # escaped: a bare | would split the table's cells
   # the REPORT.md section of the quick run carries it; without such runs there is none
   section = report.report_section(str(tmp_path / "consolidation"), str(tmp_path))
   assert "Full-size runs" in section

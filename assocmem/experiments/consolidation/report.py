@@ -409,6 +409,6 @@ def full_size_section(results_dir: str, exclude: tuple[str, ...] = ()) -> str:
                       _f(dist["decoding_mean_abs_diff"], ".3f") + f" ({dist['n_decoding']} epochs)",
                       _f(dist["recon_loss_mean_rel_diff"], ".1%") + f" ({dist['n_recon']} epochs)"))
   lines += ["Distance to the authors' curves (smaller is closer):", ""]
-  lines += base.markdown_table(("run", "training mode", "decoding: mean |ours − authors|",
-                                "training recon loss: mean |ours − authors| / authors"), dist_rows) + [""]
+  lines += base.markdown_table(("run", "training mode", "decoding: mean \\|ours − authors\\|",
+                                "training recon loss: mean \\|ours − authors\\| / authors"), dist_rows) + [""]
   return "\n".join(lines)
