@@ -404,6 +404,8 @@ def full_size_section(results_dir: str, exclude: tuple[str, ...] = ()) -> str:
         ("epoch", "decoding (ours)", "decoding (authors)", "training recon loss (ours)", "(authors)"),
         [(str(r["epoch"]), _f(r["decoding"]), _f(r["authors_decoding"], ".2f"), _f(r["recon_loss"], ".0f"),
           _f(r["authors_recon_loss"], ".0f")) for r in authors_rows(summary)]) + [""]
+    if os.path.exists(os.path.join(results_dir, name, "consolidation_curves.png")):
+      lines += [f"![{name} curves]({name}/consolidation_curves.png)", ""]
     dist = curve_distance(summary)
     dist_rows.append((f"`{name}`", f"`{cfg.vae.training_mode}`",
                       _f(dist["decoding_mean_abs_diff"], ".3f") + f" ({dist['n_decoding']} epochs)",
