@@ -84,7 +84,7 @@ def test_presets_keep_their_values():
                                                   learned_theta_min=0.01, classify_delta_m=2.8, classify_delta_s=2.8)
   assert dataclasses.asdict(quick.vae) == dict(arch="compact", latent_dim=20, epochs=15, patience=3, batch_size=32,
                                                learning_rate=1e-3, kl_weight=1.0, steps_per_call=None,
-                                               training_mode="paper_text")
+                                               training_mode="authors_code")
   assert dataclasses.asdict(quick.decoding) == dict(n_eval=1000, noise_fraction=0.1, n_fit=200, n_score=250)
   assert quick.analyses.get("recall") == RecallSettings(n_recall=250, noise_fractions=(0.1, 0.4), partial_fraction=0.5)
   assert quick.analyses.get("semantic_decoding").few_shot_sizes == (10, 20, 50, 100, 200, 500, 1000)
@@ -547,9 +547,10 @@ def _fake_record(cfg, decoding, recon, mode_seconds=600.0):
 def test_full_size_runs_appear_beside_the_authors_curve(tmp_path):
   paper = consolidation.PRESETS["paper"]
   ac = dataclasses.replace(paper, vae=dataclasses.replace(paper.vae, training_mode="authors_code"))
+  pt = dataclasses.replace(paper, vae=dataclasses.replace(paper.vae, training_mode="paper_text"))
   # decoding 0.10 off at epoch 1, exact at 50; recon loss 50% above at epoch 1, exact at 50
   runs = {"consolidation_paper_authors_code": _fake_record(ac, {1: 0.48, 50: 0.83}, {1: 552.0, 50: 47.0}),
-          "consolidation_paper_paper_text": _fake_record(paper, {1: 0.38, 50: 0.63}, {1: 368.0}),
+          "consolidation_paper_paper_text": _fake_record(pt, {1: 0.38, 50: 0.63}, {1: 368.0}),
           "consolidation_paper_small": _fake_record(consolidation.PRESETS["quick"], {1: 0.5}, {1: 1.0}),
           "other_run": _fake_record(paper, {1: 0.1}, {1: 1.0})}
   for name, record in runs.items():

@@ -99,13 +99,13 @@ def test_both_modes_lower_the_loss(config):
 
 def test_consolidation_setting_reaches_trainer_flag_and_identity():
   from assocmem.experiments.consolidation import config as C, pipeline
-  base = C.PRESETS["quick"]
-  assert base.vae.training_mode == "paper_text"
-  authors = C.with_overrides(base, {"vae.training_mode": "authors_code"})
+  authors = C.PRESETS["quick"]
+  assert authors.vae.training_mode == "authors_code" == C.PRESETS["paper"].vae.training_mode   # the default
+  base = C.with_overrides(authors, {"vae.training_mode": "paper_text"})
   assert pipeline.make_student(authors).train.training_mode == "authors_code"
   assert pipeline.make_student(base).train.training_mode == "paper_text"
-  # At the legacy value the setting stays out of the identity (older runs keep their hash); the
-  # other value changes the identity.
+  # At the legacy value (paper_text, what runs computed before the setting existed) the setting stays
+  # out of the identity, so older runs keep their hash; the other value changes the identity.
   assert "vae.training_mode" not in base.identity()
   assert authors.identity()["vae.training_mode"] == "authors_code"
   assert authors.identity_hash() != base.identity_hash()
