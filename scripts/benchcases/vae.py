@@ -14,7 +14,10 @@
            Adam amsgrad, no XLA as in their code), all timed in this process in interleaved rounds
            (the order alternating between rounds); the figures to compare are the medians over
            rounds of each round's ratio, in wall time (`speedup_vs_keras_round_median`) and in CPU
-           time (`speedup_vs_keras_cpu_round_median`), since the machine is shared.
+           time (`speedup_vs_keras_cpu_round_median`), since the machine is shared. All of these
+           in `training_mode="paper_text"` against Keras with `training=True`; under
+           extra["authors_code"] the same figures with both sides as the authors' `train_step` runs
+           them (no dropout, BatchNorm frozen: the consolidation experiments' default).
 
 Run alone: `.venv/bin/python scripts/benchcases/vae.py` logs the case's `extra`.
 """
@@ -39,11 +42,12 @@ BATCH = 32
 MATMUL = ((BATCH * 4 * 4, 9 * 256), (9 * 256, 4 * 128))
 
 
-def _flax_runner(model: ConvVAE, steps: int, seed: int = 0) -> tuple[Callable[[], Any], Any]:
+def _flax_runner(model: ConvVAE, steps: int, seed: int = 0,
+                 training_mode: str = "paper_text") -> tuple[Callable[[], Any], Any]:
   """(fn, compiled executable of one call) running `steps` training steps of `model` as `fit_vae`
   does with its default `steps_per_call`: on CPU one `train_step` call per step on a batch gathered
   on the host; on GPU/TPU one `train_steps` call (a `lax.scan`) gathering on the device."""
-  config = TrainConfig(batch_size=BATCH)
+  config = TrainConfig(batch_size=BATCH, training_mode=training_mode)
   state = create_train_state(model, jax.random.PRNGKey(seed), config)
   data = np.random.default_rng(seed).uniform(
       size=(steps * BATCH,) + model.config.image_shape).astype(np.float32)
@@ -73,9 +77,11 @@ def _cost_flops(compiled: Any) -> float | None:
   return float(cost["flops"]) if cost and "flops" in cost else None
 
 
-def keras_vae(latent_dim: int = 20):
+def keras_vae(latent_dim: int = 20, training: bool = True):
   """The authors' Keras model of §A.2.1 (ellie-as/generative-memory `generative_model.py`), compiled
-  with Adam(1e-3, amsgrad) and their `train_step` (MAE summed over pixels + KL); no XLA."""
+  with Adam(1e-3, amsgrad) and their `train_step` (MAE summed over pixels + KL); no XLA. `training`:
+  the encoder and decoder are called with training=True (dropout, batch statistics: our
+  "paper_text") or False (what the authors' `train_step` computes: our "authors_code")."""
   import keras                                          # pylint: disable=import-outside-toplevel
   import tensorflow as tf                               # pylint: disable=import-outside-toplevel
   from keras import layers                              # pylint: disable=import-outside-toplevel
@@ -107,8 +113,8 @@ def keras_vae(latent_dim: int = 20):
 
     def train_step(self, data):
       with tf.GradientTape() as tape:
-        m, lv, z = self.enc(data, training=True)
-        r = self.dec(z, training=True)
+        m, lv, z = self.enc(data, training=training)
+        r = self.dec(z, training=training)
         rec = tf.reduce_mean(tf.reduce_sum(tf.reduce_mean(tf.abs(data - r), axis=-1), axis=(1, 2)))
         kl = tf.reduce_mean(-0.5 * tf.reduce_sum(1 + lv - tf.square(m) - tf.exp(lv), axis=-1))
         loss = rec + kl
@@ -121,12 +127,12 @@ def keras_vae(latent_dim: int = 20):
   return vae
 
 
-def _keras_runner(steps: int, seed: int = 0) -> Callable[[], Any] | None:
+def _keras_runner(steps: int, seed: int = 0, training: bool = True) -> Callable[[], Any] | None:
   try:
     import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
   except ImportError:
     return None
-  vae = keras_vae()
+  vae = keras_vae(training=training)
   data = np.random.default_rng(seed).uniform(size=(steps * BATCH, 64, 64, 3)).astype(np.float32)
   fn = lambda: vae.fit(data, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
   fn()                                                  # trace the tf.function
@@ -137,14 +143,18 @@ PLAIN = {"upsample_impl": "plain", "downsample_impl": "plain", "fold_first_conv"
 
 
 def compare(rounds: int = 7, steps: int = STEPS, keras: bool = True,
-            variants: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+            variants: dict[str, dict[str, Any]] | None = None,
+            training_mode: str = "paper_text") -> dict[str, Any]:
   """Images/s of Flax VAE variants (`shapes3d_config(**kwargs)`; "flax" is the default config,
-  "flax_plain" the plain port) and of Keras, timed in interleaved rounds in this process."""
+  "flax_plain" the plain port) and of Keras, timed in interleaved rounds in this process, all in
+  `training_mode` ("paper_text": dropout and batch statistics, Keras `training=True`; "authors_code":
+  neither, Keras `training=False` as in the authors' `train_step`)."""
   variants = {"flax": {}, "flax_plain": PLAIN} if variants is None else variants
   runners: dict[str, Callable[[], Any]] = {
-      name: _flax_runner(ConvVAE(shapes3d_config(**kw)), steps)[0] for name, kw in variants.items()}
+      name: _flax_runner(ConvVAE(shapes3d_config(**kw)), steps, training_mode=training_mode)[0]
+      for name, kw in variants.items()}
   if keras:
-    k = _keras_runner(steps)
+    k = _keras_runner(steps, training=training_mode == "paper_text")
     if k is not None:
       runners["keras"] = k
   for fn in runners.values():
@@ -160,7 +170,8 @@ def compare(rounds: int = 7, steps: int = STEPS, keras: bool = True,
       walls[name].append(time.perf_counter() - w)
       cpus[name].append(time.process_time() - c)
   n = steps * BATCH
-  out: dict[str, Any] = {"rounds": rounds, "images_per_call": n, "load_average": os.getloadavg()[0]}
+  out: dict[str, Any] = {"rounds": rounds, "images_per_call": n, "load_average": os.getloadavg()[0],
+                         "training_mode": training_mode}
   first = next(iter(runners))
   for name in runners:
     key = "images_per_second" if name == "flax" else f"{name}_images_per_second"
@@ -189,6 +200,10 @@ def vae_train_case(rounds: int = 7, keras: bool = True) -> dict[str, Any]:
   per_call = _cost_flops(compiled)
   calls = STEPS if jax.default_backend() == "cpu" else 1
   extra = compare(rounds=rounds, keras=keras)
+  # The consolidation experiments' default mode (the authors' train_step: no dropout, BatchNorm frozen),
+  # against the Keras model run the same way.
+  ac = compare(rounds=rounds, keras=keras, variants={"flax": {}}, training_mode="authors_code")
+  extra["authors_code"] = {k: v for k, v in ac.items() if not k.endswith("round_ratios")}
   extra.update({
       "steps": STEPS, "batch": BATCH, "config": "ConvVAE(shapes3d_config()), TrainConfig()",
       "flops_source": "XLA cost_analysis of the compiled training call, times the calls per fn",
