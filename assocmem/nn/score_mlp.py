@@ -75,7 +75,6 @@ ScoreFn = Callable[[Params, Array, Array], Array]
 
 LAYERS = ("input", "hidden", "output")
 VARIANTS = ("paper", "residual", "residual_cov")
-SKIPS = {"residual": "diagonal", "residual_cov": "covariance"}   # the fixed Gaussian skip of each residual variant
 HIDDEN_LAYERS = ("input", "hidden")   # the layers whose ReLU units `alive_fraction` counts
 _TRUNC_STD = 0.87962566103423978   # std of the standard normal truncated to [−2, 2] (as LeCun-normal)
 
