@@ -95,6 +95,52 @@ def test_upsample_conv_forms_equal_plain_layers():
       np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=impl)
 
 
+@pytest.mark.parametrize("k", [1, 5])
+def test_subpixel_upsample_conv_other_kernel_sizes(k):
+  """The compact sub-pixel form for kernels other than 3 (phase kernels of another size and offset)."""
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 3, 5, 2))
+  w = jax.random.normal(jax.random.PRNGKey(1), (k, k, 2, 3))
+  plain = lambda x, w: V._conv(V.upsample_nearest(x), w, (((k - 1) // 2, k // 2),) * 2)
+  np.testing.assert_allclose(V.subpixel_upsample_conv(x, w), plain(x, w), rtol=1e-5, atol=1e-5)
+  g = lambda f: jax.grad(lambda x, w: jnp.sum(jnp.sin(f(x, w))), argnums=(0, 1))(x, w)
+  for a, b in zip(g(V.subpixel_upsample_conv), g(plain)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_channel_sum_and_broadcast():
+  x = jax.random.normal(jax.random.PRNGKey(0), (3, 4, 5, 6))
+  np.testing.assert_allclose(V.channel_sum(x), jnp.sum(x, axis=(0, 1, 2)), rtol=1e-5, atol=1e-5)
+  v = jax.random.normal(jax.random.PRNGKey(1), (6,))
+  f = lambda v: jnp.sum(jnp.sin(V.channel_broadcast(v, x.shape) * x))
+  g = lambda v: jnp.sum(jnp.sin(v * x))
+  np.testing.assert_allclose(jax.grad(f)(v), jax.grad(g)(v), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_batch_norm_equals_flax(train):
+  """`BatchNorm` == flax.linen.BatchNorm: output, moving-statistics update, and gradients."""
+  x = 2.0 + 3.0 * jax.random.normal(jax.random.PRNGKey(0), (4, 5, 3, 6))
+  ours = V.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-3)
+  ref = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-3)
+  variables = ref.init(jax.random.PRNGKey(1), x)
+  assert jax.tree.structure(ours.init(jax.random.PRNGKey(1), x)) == jax.tree.structure(variables)
+  rng = np.random.default_rng(2)
+  variables = jax.tree.map(lambda a: jnp.asarray(a + rng.uniform(0.1, 0.5, a.shape), jnp.float32),
+                           variables)
+
+  def run(module, params, x):
+    y, upd = module.apply({**variables, "params": params}, x, mutable=["batch_stats"])
+    return jnp.sum(jnp.sin(y)), (y, upd)
+
+  (_, (y0, u0)), g0 = jax.value_and_grad(run, argnums=(1, 2), has_aux=True)(ref, variables["params"], x)
+  (_, (y1, u1)), g1 = jax.value_and_grad(run, argnums=(1, 2), has_aux=True)(ours, variables["params"], x)
+  for a, b in zip(jax.tree.leaves((y0, u0, g0)), jax.tree.leaves((y1, u1, g1))):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+  if train:   # the update happened: moving mean moved towards the batch mean (≈ 2)
+    moved = u1["batch_stats"]["mean"] - variables["batch_stats"]["mean"]
+    assert np.all(np.sign(moved) == np.sign(2.0 - variables["batch_stats"]["mean"]))
+
+
 @pytest.mark.parametrize("size", [64, 31, 14, 6])
 def test_space_to_depth_conv_equals_strided_conv(size):
   x = jax.random.normal(jax.random.PRNGKey(0), (2, size, size, 3))

@@ -25,16 +25,21 @@ layers, so the forms can be switched on a trained model; tests check each agains
 Layout is NHWC throughout (XLA:CPU's native conv layout). On a 2-core CPU they make a training step
 about 1.4-1.6× faster than the plain Flax port (docs in scripts/benchcases/vae.py):
 
-* `upsample_impl="auto"`: "nearest UpSampling ×2 → Conv k3 'SAME'" as a *sub-pixel* conv: one k3
-  conv on the low-resolution map whose 4·C_out outputs are the four output phases' effective
-  kernels, then a depth-to-space shuffle (`upsample_conv_kernel`): same FLOPs, a 4× smaller map, no
-  upsampled copy, and a 4× wider GEMM for the 3-channel output layer. "auto" keeps the plain form on
-  maps smaller than 8×8, where building the phase kernel costs more than it saves.
+* `upsample_impl="auto"`: "nearest UpSampling ×2 → Conv k3 'SAME'" as a *sub-pixel* conv
+  (`subpixel_upsample_conv`): each output phase (a, b) reads only a 2×2 low-res neighbourhood, so
+  one 2×2 conv on the low-res map with 4·C_out outputs (the four phases' summed kernels,
+  `upsample_conv_kernel`) and a phase interleave compute it with 16 instead of 36 taps per low-res
+  pixel and no upsampled copy. "auto" keeps the plain form on maps smaller than 8×8, where building
+  the phase kernel costs more than it saves.
 * `downsample_impl="space_to_depth"`: the encoder's stride-2 k4 'VALID' convs as stride-1 k2 convs
   on the 2×2 space-to-depth of their input: XLA:CPU computes the input gradient of a strided conv
   with an input-dilated conv that has no fast kernel.
 * `fold_first_conv=True`: Dense → reshape → upsample → conv0 is affine in z, so it is evaluated on
   the L unit vectors and the origin (L + 1 = 21 maps instead of the batch of 32) and combined.
+* Always: `BatchNorm` (Flax's variables and arithmetic) and the conv biases take their per-channel
+  sums, and their gradients' sums, as GEMVs (`channel_sum`, `channel_broadcast`), which XLA:CPU
+  runs 2-3× faster than its reduce; and every jit of these networks in `assocmem.train.vae` is
+  compiled with `COMPILER_OPTIONS` (YNNPACK fusions off on CPU: Eigen's convolutions are faster here).
 
     model = ConvVAE(shapes3d_config())
     variables = model.init({"params": k1, "dropout": k2, "sample": k3}, images[:1])
@@ -301,47 +306,69 @@ def depth_to_space(x: Array, block: int = 2) -> Array:
   return x.reshape(b, h * block, w * block, c_out)
 
 
-def _phase_taps(kernel_size: int) -> tuple[np.ndarray, int]:
-  """T (2, n_off, k) with T[a, d − d_min, t] = 1 when tap t of a 'SAME' conv on the ×2 nearest-upsampled
-  map reads low-res offset d for output row 2i + a: d = floor((a + t − p) / 2), p = (k − 1) // 2."""
+def _phase_offsets(kernel_size: int) -> tuple[list[list[int]], list[int], int]:
+  """Low-res row offsets read by a 'SAME' conv of size k on the ×2 nearest-upsampled map.
+
+  Output row 2i + a (phase a ∈ {0, 1}) reads, through tap t, low-res row i + d with
+  d = floor((a + t − p) / 2), p = (k − 1) // 2. Returns (offs, starts, m): offs[a][t] = d,
+  starts[a] = the smallest offset of phase a, m = the most distinct offsets of one phase (2 for k = 3).
+  """
   p = (kernel_size - 1) // 2
   offs = [[(a + t - p) // 2 for t in range(kernel_size)] for a in range(2)]
-  d_min = min(min(o) for o in offs)
-  d_max = max(max(o) for o in offs)
-  taps = np.zeros((2, d_max - d_min + 1, kernel_size), np.float32)
-  for a in range(2):
-    for t, d in enumerate(offs[a]):
-      taps[a, d - d_min, t] = 1.0
-  return taps, d_min
+  starts = [min(o) for o in offs]
+  return offs, starts, max(max(o) - min(o) + 1 for o in offs)
 
 
-def upsample_conv_kernel(kernel: Array) -> tuple[Array, int]:
+def upsample_conv_kernel(kernel: Array) -> tuple[Array, tuple[int, int], tuple[int, int]]:
   """Sub-pixel form of nearest-upsample ×2 followed by a stride-1 'SAME' conv with `kernel` (k, k, I, O).
 
-  Output pixel (2i + a, 2j + b) of the upsampled conv reads, through tap t, the low-res row
-  i + floor((a + t − p) / 2) (p = (k − 1) // 2, zero outside the image exactly as the upsampled map's
-  zero padding). Summing the taps that read the same low-res pixel gives, for each phase (a, b), a
-  kernel on the low-res map; for k = 3 the row weights are [W0, W1 + W2, 0] (a = 0) and
-  [0, W0 + W1, W2] (a = 1). Returns (K, pad): K of shape (n, n, I, 4·O), output channels ordered
-  (a, b, o), to be applied with padding `pad` on each side, then `depth_to_space`.
+  Output pixel (2i + a, 2j + b) reads, through tap t, low-res row i + floor((a + t − p) / 2)
+  (`_phase_offsets`; zero outside the image exactly as the upsampled map's zero padding). Summing
+  the taps that read the same low-res pixel gives each phase (a, b) an m × m kernel on the low-res
+  map (m = 2 for k = 3: rows [W0, W1 + W2] read offsets (−1, 0) for a = 0, and [W0 + W1, W2] read
+  (0, +1) for a = 1). The four phase kernels are stacked into one (m, m, I, 4·O) kernel, output
+  channels ordered (a, b, o), whose 'VALID' conv on the low-res map padded by `pad` = (lo, hi) has
+  phase (a, b) of output pixel (i, j) at position (i + start_a + lo, j + start_b + lo), `starts` =
+  (start_0, start_1). 4·m² = 16 taps per low-res pixel for k = 3, against 4·k² = 36 for the
+  upsampled conv. Returns (K, pad, starts).
   """
   k, _, c_in, c_out = kernel.shape
-  taps, d_min = _phase_taps(k)
-  n = taps.shape[1]
-  # Sums of kernel taps (not an einsum with the 0/1 tap matrix, which XLA:CPU runs as a slow dot).
+  offs, starts, m = _phase_offsets(k)
+  # Sums of kernel taps (not an einsum with a 0/1 tap matrix, which XLA:CPU runs as a slow dot).
   zero = jnp.zeros((c_in, c_out), kernel.dtype)
   rows = []
-  for y in range(n):
+  for y in range(m):
     cols = []
-    for x in range(n):
+    for x in range(m):
       phases = []
       for a in range(2):
         for b in range(2):
-          terms = [kernel[t, s] for t in range(k) if taps[a, y, t] for s in range(k) if taps[b, x, s]]
+          terms = [kernel[t, s] for t in range(k) if offs[a][t] - starts[a] == y
+                   for s in range(k) if offs[b][s] - starts[b] == x]
           phases.append(functools.reduce(jnp.add, terms) if terms else zero)
       cols.append(jnp.stack(phases, axis=1))                               # (I, 4, O)
     rows.append(jnp.stack(cols))
-  return jnp.stack(rows).reshape(n, n, c_in, 4 * c_out), -d_min
+  pad = (-min(starts), max(s + m - 1 for s in starts))
+  return jnp.stack(rows).reshape(m, m, c_in, 4 * c_out), pad, (starts[0], starts[1])
+
+
+def subpixel_upsample_conv(x: Array, kernel: Array) -> Array:
+  """Nearest-upsample ×2 then conv 'SAME' with `kernel` (k, k, I, O), k odd, as one m × m conv on the
+  low-res map (`upsample_conv_kernel`) and a phase interleave. (B, H, W, I) -> (B, 2H, 2W, O).
+
+  The padding is explicit (`jnp.pad`, then 'VALID'): XLA:CPU runs the kernel gradient of an even
+  conv with implicit padding about 10× slower."""
+  b, h, w, _ = x.shape
+  c_out = kernel.shape[-1]
+  combined, (lo, hi), starts = upsample_conv_kernel(kernel)
+  y = conv_valid(jnp.pad(x, ((0, 0), (lo, hi), (lo, hi), (0, 0))), combined)
+  y = y.reshape(y.shape[:3] + (2, 2, c_out))
+  rows = []
+  for a in range(2):
+    r0 = starts[a] + lo
+    cols = [y[:, r0:r0 + h, starts[c] + lo:starts[c] + lo + w, a, c] for c in range(2)]
+    rows.append(jnp.stack(cols, axis=3))                                   # (B, H, W, 2, O)
+  return jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * w, c_out)          # (B, H, 2, W, 2, O)
 
 
 def upsample_conv_transpose_kernel(kernel: Array) -> Array:
@@ -359,6 +386,14 @@ def upsample_conv_transpose_kernel(kernel: Array) -> Array:
 
 # ----------------------------------------------------------------------------- layers
 
+# XLA options for every jit of these networks (`assocmem.train.vae` passes them as `compiler_options`):
+# XLA:CPU's YNNPACK fusions run this network's convolutions slower than its Eigen kernels (a
+# batch-32 training step of the large VAE, same process, interleaved: median 110 ms with YNN off
+# against 122-138 ms with it, on the 2-core benchmark machine; docs/benchmarks.md). The option is
+# a per-compilation XLA debug option: it changes nothing outside these jits, and other backends
+# ignore it.
+COMPILER_OPTIONS: dict[str, Any] = {"xla_cpu_experimental_ynn_fusion_type": ""}
+
 _DN = ("NHWC", "HWIO", "NHWC")
 Padding = tuple[tuple[int, int], tuple[int, int]]
 
@@ -368,6 +403,69 @@ def _conv(x: Array, w: Array, padding: Padding | str, stride: int = 1) -> Array:
   return jax.lax.conv_general_dilated(x, w, (stride, stride), padding, dimension_numbers=_DN)
 
 
+def conv_valid(x: Array, w: Array) -> Array:
+  """Stride-1 'VALID' NHWC × HWIO convolution, (B, H, W, I) × (m, m, I, O) -> (B, H−m+1, W−m+1, O)."""
+  return _conv(x, w, "VALID")
+
+
+
+
+def channel_sum(x: Array) -> Array:
+  """Σ of x (..., C) over every axis but the last, as a matrix-vector product 1ᵀ·x (N, C) at full f32
+  precision: XLA:CPU runs such a sum 2-3× faster as a GEMV than as a reduce (whose cotangent, a
+  broadcast, stays cheap)."""
+  c = x.shape[-1]
+  ones = jnp.ones((x.size // c,), x.dtype)
+  return jnp.dot(ones, x.reshape(-1, c), precision=jax.lax.Precision.HIGHEST)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def channel_broadcast(v: Array, shape: tuple[int, ...]) -> Array:
+  """Broadcast a per-channel vector v (C,) to `shape` (..., C); its cotangent is `channel_sum` (a
+  GEMV) instead of the reduce that autodiff of a plain broadcast gives."""
+  return jnp.broadcast_to(v, shape)
+
+
+def _channel_broadcast_fwd(v, shape):
+  return jnp.broadcast_to(v, shape), None
+
+
+def _channel_broadcast_bwd(shape, _, g):
+  return (channel_sum(g),)
+
+
+channel_broadcast.defvjp(_channel_broadcast_fwd, _channel_broadcast_bwd)
+
+
+class BatchNorm(nn.Module):
+  """BatchNorm over every axis but the last (Keras `BatchNormalization` of §A.2.1), with the
+  variables and arithmetic of `flax.linen.BatchNorm` (params "scale", "bias"; batch_stats "mean",
+  "var"; var = E[x²] − E[x]², clipped at 0; moving averages updated with `momentum` outside init),
+  whose per-channel sums and broadcast cotangents run as GEMVs (`channel_sum`, `channel_broadcast`).
+  """
+  use_running_average: bool
+  momentum: float = 0.99
+  epsilon: float = 1e-3
+
+  @nn.compact
+  def __call__(self, x: Array) -> Array:
+    c = x.shape[-1]
+    ra_mean = self.variable("batch_stats", "mean", lambda: jnp.zeros((c,), jnp.float32))
+    ra_var = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
+    scale = self.param("scale", nn.initializers.ones_init(), (c,), jnp.float32)
+    bias = self.param("bias", nn.initializers.zeros_init(), (c,), jnp.float32)
+    if self.use_running_average:
+      mean, var = ra_mean.value, ra_var.value
+    else:
+      n = x.size // c
+      mean = channel_sum(x) / n
+      var = jnp.maximum(0.0, channel_sum(x * x) / n - mean * mean)
+      if not self.is_initializing():
+        ra_mean.value = self.momentum * ra_mean.value + (1.0 - self.momentum) * mean
+        ra_var.value = self.momentum * ra_var.value + (1.0 - self.momentum) * var
+    y = x - channel_broadcast(mean, x.shape)
+    y = y * channel_broadcast(scale * jax.lax.rsqrt(var + self.epsilon), x.shape)
+    return y + channel_broadcast(bias, x.shape)
 
 
 _KERNEL_INIT = nn.initializers.glorot_uniform()   # Keras default
@@ -400,12 +498,11 @@ class UpsampleConv(nn.Module):
       p_lo, p_hi = (k - 1) // 2, k // 2
       y = _conv(upsample_nearest(x), kernel, ((p_lo, p_hi), (p_lo, p_hi)))
     elif impl == "subpixel":
-      combined, pad = upsample_conv_kernel(kernel)
-      y = depth_to_space(_conv(x, combined, ((pad, pad), (pad, pad))), 2)
+      y = subpixel_upsample_conv(x, kernel)
     else:   # transpose
       y = jax.lax.conv_general_dilated(x, upsample_conv_transpose_kernel(kernel), (1, 1),
                                        ((2, 2), (2, 2)), lhs_dilation=(2, 2), dimension_numbers=_DN)
-    return y + bias
+    return y + channel_broadcast(bias, y.shape)
 
 
 def space_to_depth(x: Array, block: int = 2) -> Array:
@@ -446,10 +543,10 @@ class DownConv(nn.Module):
     if self.impl == "space_to_depth" and self.padding == "VALID" and k % 2 == 0:
       h_out, w_out = (x.shape[1] - k) // 2 + 1, (x.shape[2] - k) // 2 + 1
       x = x[:, :2 * h_out + k - 2, :2 * w_out + k - 2, :]       # the rows and columns read
-      y = _conv(space_to_depth(x, 2), strided_conv_s2d_kernel(kernel), "VALID")
+      y = conv_valid(space_to_depth(x, 2), strided_conv_s2d_kernel(kernel))
     else:
       y = _conv(x, kernel, self.padding, stride=2)
-    return y + bias
+    return y + channel_broadcast(bias, y.shape)
 
 
 def _check_images(name: str, x: Array, image_shape: tuple[int, int, int]) -> Array:
@@ -502,8 +599,8 @@ def _norm(cfg: VAEConfig, x: Array, train: bool, name: str) -> Array:
   """BatchNorm (Keras momentum and epsilon) when the config has it, else identity."""
   if not cfg.batch_norm:
     return x
-  return nn.BatchNorm(use_running_average=not train, momentum=cfg.bn_momentum,
-                      epsilon=cfg.bn_epsilon, name=name)(x)
+  return BatchNorm(use_running_average=not train, momentum=cfg.bn_momentum, epsilon=cfg.bn_epsilon,
+                   name=name)(x)
 
 
 class ConvDecoder(nn.Module):
