@@ -53,7 +53,8 @@ import numpy as np
 import optax
 
 from assocmem import _checks, files
-from assocmem.nn.vae import TRAINING_MODES, ConvVAE, kl_divergence, reparameterize, training_flags
+from assocmem.nn.vae import (COMPILER_OPTIONS, TRAINING_MODES, ConvVAE, kl_divergence, reparameterize,
+                             training_flags)
 from assocmem.train.checkpoint import Checkpointer
 from assocmem.train.state import TrainState, check_finite_losses, make_optimizer
 
@@ -152,7 +153,7 @@ def create_train_state(model: ConvVAE, key: Array, config: TrainConfig = TrainCo
                     step=jnp.zeros((), jnp.int32), rng=run_key)
 
 
-@functools.partial(jax.jit, static_argnames=("model",))
+@functools.partial(jax.jit, static_argnames=("model",), compiler_options=COMPILER_OPTIONS)
 def _init_variables(k_params: Array, k_drop: Array, k_sample: Array, *, model: ConvVAE) -> PyTree:
   dummy = jnp.zeros((1,) + model.config.image_shape, jnp.float32)
   return model.init({"params": k_params, "dropout": k_drop, "sample": k_sample}, dummy)
@@ -240,7 +241,7 @@ def step_config(config: TrainConfig) -> TrainConfig:
                      amsgrad=config.amsgrad, adam_eps=config.adam_eps, training_mode=config.training_mode)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "config"))
+@functools.partial(jax.jit, static_argnames=("model", "config"), compiler_options=COMPILER_OPTIONS)
 def train_step(state: TrainState, images: Array, *, model: ConvVAE,
                config: TrainConfig = TrainConfig()) -> tuple[TrainState, dict[str, Array]]:
   """One jitted training step (§A.2.1 loss, amsgrad) on `images` (B, H, W, C).
@@ -252,7 +253,8 @@ def train_step(state: TrainState, images: Array, *, model: ConvVAE,
   return _step(state, images, model, config)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "config", "unroll"))
+@functools.partial(jax.jit, static_argnames=("model", "config", "unroll"),
+                   compiler_options=COMPILER_OPTIONS)
 def train_steps(state: TrainState, data: Array, batch_indices: Array, *, model: ConvVAE,
                 config: TrainConfig = TrainConfig(), unroll: bool = False
                 ) -> tuple[TrainState, dict[str, Array]]:
@@ -293,7 +295,7 @@ def _check_images_static(name: str, x: Any, model: ConvVAE) -> None:
 
 # ----------------------------------------------------------------------------- inference helpers
 
-@functools.partial(jax.jit, static_argnames=("model", "what"))
+@functools.partial(jax.jit, static_argnames=("model", "what"), compiler_options=COMPILER_OPTIONS)
 def _infer(variables: PyTree, images: Array, key: Array | None, *, model: ConvVAE, what: str):
   mean, logvar = model.apply(variables, images, method=ConvVAE.encode)
   if what == "encode":
@@ -307,7 +309,7 @@ def _infer(variables: PyTree, images: Array, key: Array | None, *, model: ConvVA
   return rec, kl
 
 
-@functools.partial(jax.jit, static_argnames=("model",))
+@functools.partial(jax.jit, static_argnames=("model",), compiler_options=COMPILER_OPTIONS)
 def _decode(variables: PyTree, z: Array, *, model: ConvVAE) -> Array:
   return model.apply(variables, z, method=ConvVAE.decode)
 

@@ -16,6 +16,8 @@ reconstructed. `vae_realism` reports
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 import jax
@@ -26,14 +28,14 @@ from assocmem import _checks
 from assocmem.data import shapes3d
 from assocmem.experiments.consolidation import metrics
 from assocmem.nn import keras_weights
-from assocmem.nn.vae import ConvVAE, VAEConfig, shapes3d_config
+from assocmem.nn.vae import COMPILER_OPTIONS, ConvVAE, VAEConfig, shapes3d_config
 
 
 def _encode_decode(model: ConvVAE, variables: Any, images: np.ndarray,
                    batch_size: int) -> tuple[np.ndarray, np.ndarray]:
   """(N, H, W, C) -> reconstructions decode(mean) (N, H, W, C) and latent means (N, L), batched."""
 
-  @jax.jit
+  @functools.partial(jax.jit, compiler_options=COMPILER_OPTIONS)
   def step(x):
     mean, _ = model.apply(variables, x, method=ConvVAE.encode)
     return model.apply(variables, mean, method=ConvVAE.decode), mean
@@ -61,7 +63,8 @@ def prior_samples(config: VAEConfig, variables: Any, key: jax.Array, n: int,
   batch_size = _checks.check_int("batch_size", batch_size, 1)
   model = ConvVAE(config)
   z = np.asarray(jax.random.normal(key, (n, config.latent_dim)), np.float32)
-  decode = jax.jit(lambda zz: model.apply(variables, zz, method=ConvVAE.decode))
+  decode = jax.jit(lambda zz: model.apply(variables, zz, method=ConvVAE.decode),
+                   compiler_options=COMPILER_OPTIONS)
   out = []
   for start in range(0, n, batch_size):
     zb = z[start:start + batch_size]
