@@ -37,6 +37,7 @@ from scipy import stats
 from assocmem import _checks, files
 from assocmem.data import SEED000_NUM_IMAGES
 from assocmem.memories import hybrid, make_memory
+from assocmem.nn.vae import COMPILER_OPTIONS
 from assocmem.experiments import references
 from assocmem.experiments.consolidation import hippocampus, metrics
 from assocmem.experiments.consolidation.analyses.base import (Analysis, AnalysisResult, Context, TableContext, fmt,
@@ -123,7 +124,7 @@ def codec(ctx: Context):
   """The trained VAE's jit-compiled batched (encoder, decoder) on [0, 1] images (`hybrid.vae_codec`;
   one compilation per batch shape, so callers batch whole sets of images)."""
   enc, dec = hybrid.vae_codec(ctx.student.model, hybrid.state_variables(ctx.state))
-  return jax.jit(enc), jax.jit(dec)
+  return (jax.jit(enc, compiler_options=COMPILER_OPTIONS), jax.jit(dec, compiler_options=COMPILER_OPTIONS))
 
 
 def _spearman(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
