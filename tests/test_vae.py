@@ -105,6 +105,10 @@ def test_subpixel_upsample_conv_other_kernel_sizes(k):
   g = lambda f: jax.grad(lambda x, w: jnp.sum(jnp.sin(f(x, w))), argnums=(0, 1))(x, w)
   for a, b in zip(g(V.subpixel_upsample_conv), g(plain)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+  with pytest.raises(ValueError, match="k odd"):
+    V.subpixel_upsample_conv(x, jnp.zeros((2, 2, 2, 3)))
+  with pytest.raises(ValueError, match="kernel"):
+    V.subpixel_upsample_conv(x, jnp.zeros((k, k, 5, 3)))
 
 
 def test_channel_sum_and_broadcast():

@@ -111,7 +111,7 @@ class VAEConfig:
     bn_momentum, bn_epsilon: BatchNorm settings (Keras defaults 0.99, 1e-3).
     upsample_impl: how the large decoder computes nearest-upsample ×2 + conv 'SAME' (all exact;
       one name, or a tuple with one per upsampling layer): "plain" (repeat, then conv),
-      "subpixel" (conv on the low-res map with the 4 phase kernels, then depth-to-space),
+      "subpixel" (conv on the low-res map with the 4 phase kernels, then a phase interleave),
       "transpose" (one input-dilated conv with the 4×4 kernel equal to upsample-then-conv; slow
       on CPU, kept for comparison), "auto" (default: subpixel on maps of at least 8×8, else
       plain). Even kernel sizes always use "plain".
@@ -297,15 +297,6 @@ def upsample_nearest(x: Array, factor: int = 2) -> Array:
   return jnp.repeat(jnp.repeat(x, factor, axis=1), factor, axis=2)
 
 
-def depth_to_space(x: Array, block: int = 2) -> Array:
-  """(B, H, W, block·block·C) with channel order (row phase, column phase, c) -> (B, block·H, block·W, C)."""
-  b, h, w, c = x.shape
-  c_out = c // (block * block)
-  x = x.reshape(b, h, w, block, block, c_out)
-  x = x.transpose(0, 1, 3, 2, 4, 5)
-  return x.reshape(b, h * block, w * block, c_out)
-
-
 def _phase_offsets(kernel_size: int) -> tuple[list[list[int]], list[int], int]:
   """Low-res row offsets read by a 'SAME' conv of size k on the ×2 nearest-upsampled map.
 
@@ -353,15 +344,20 @@ def upsample_conv_kernel(kernel: Array) -> tuple[Array, tuple[int, int], tuple[i
 
 
 def subpixel_upsample_conv(x: Array, kernel: Array) -> Array:
-  """Nearest-upsample ×2 then conv 'SAME' with `kernel` (k, k, I, O), k odd, as one m × m conv on the
-  low-res map (`upsample_conv_kernel`) and a phase interleave. (B, H, W, I) -> (B, 2H, 2W, O).
+  """§A.2.1's decoder block "nearest UpSampling2D ×2 → Conv2D(k, 'same')" with `kernel` (k, k, I, O),
+  k odd, computed exactly as one m × m conv on the low-res map (`upsample_conv_kernel`) and a phase
+  interleave. (B, H, W, I) -> (B, 2H, 2W, O).
 
-  The padding is explicit (`jnp.pad`, then 'VALID'): XLA:CPU runs the kernel gradient of an even
-  conv with implicit padding about 10× slower."""
+  The padding is explicit (`jnp.pad`, then 'VALID'): with YNNPACK fusions on, XLA:CPU ran the kernel
+  gradient of an even conv with implicit padding about 10× slower."""
+  if x.ndim != 4 or kernel.ndim != 4 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] % 2 == 0 \
+      or kernel.shape[2] != x.shape[-1]:
+    raise ValueError(f"x must be (B, H, W, I) and kernel (k, k, I, O) with k odd, got shapes "
+                     f"{tuple(x.shape)} and {tuple(kernel.shape)}")
   b, h, w, _ = x.shape
   c_out = kernel.shape[-1]
   combined, (lo, hi), starts = upsample_conv_kernel(kernel)
-  y = conv_valid(jnp.pad(x, ((0, 0), (lo, hi), (lo, hi), (0, 0))), combined)
+  y = _conv(jnp.pad(x, ((0, 0), (lo, hi), (lo, hi), (0, 0))), combined, "VALID")
   y = y.reshape(y.shape[:3] + (2, 2, c_out))
   rows = []
   for a in range(2):
@@ -403,16 +399,9 @@ def _conv(x: Array, w: Array, padding: Padding | str, stride: int = 1) -> Array:
   return jax.lax.conv_general_dilated(x, w, (stride, stride), padding, dimension_numbers=_DN)
 
 
-def conv_valid(x: Array, w: Array) -> Array:
-  """Stride-1 'VALID' NHWC × HWIO convolution, (B, H, W, I) × (m, m, I, O) -> (B, H−m+1, W−m+1, O)."""
-  return _conv(x, w, "VALID")
-
-
-
-
 def channel_sum(x: Array) -> Array:
-  """Σ of x (..., C) over every axis but the last, as a matrix-vector product 1ᵀ·x (N, C) at full f32
-  precision: XLA:CPU runs such a sum 2-3× faster as a GEMV than as a reduce (whose cotangent, a
+  """Σ of x (..., C) over every axis but the last (the per-channel sums of §A.2.1's BatchNorm and of
+  the conv-bias gradients), as a matrix-vector product 1ᵀ·x (N, C) at full f32 precision: XLA:CPU runs such a sum 2-3× faster as a GEMV than as a reduce (whose cotangent, a
   broadcast, stays cheap)."""
   c = x.shape[-1]
   ones = jnp.ones((x.size // c,), x.dtype)
@@ -543,7 +532,7 @@ class DownConv(nn.Module):
     if self.impl == "space_to_depth" and self.padding == "VALID" and k % 2 == 0:
       h_out, w_out = (x.shape[1] - k) // 2 + 1, (x.shape[2] - k) // 2 + 1
       x = x[:, :2 * h_out + k - 2, :2 * w_out + k - 2, :]       # the rows and columns read
-      y = conv_valid(space_to_depth(x, 2), strided_conv_s2d_kernel(kernel))
+      y = _conv(space_to_depth(x, 2), strided_conv_s2d_kernel(kernel), "VALID")
     else:
       y = _conv(x, kernel, self.padding, stride=2)
     return y + channel_broadcast(bias, y.shape)

@@ -124,7 +124,7 @@ def codec(ctx: Context):
   """The trained VAE's jit-compiled batched (encoder, decoder) on [0, 1] images (`hybrid.vae_codec`;
   one compilation per batch shape, so callers batch whole sets of images)."""
   enc, dec = hybrid.vae_codec(ctx.student.model, hybrid.state_variables(ctx.state))
-  return (jax.jit(enc, compiler_options=COMPILER_OPTIONS), jax.jit(dec, compiler_options=COMPILER_OPTIONS))
+  return tuple(jax.jit(f, compiler_options=COMPILER_OPTIONS) for f in (enc, dec))
 
 
 def _spearman(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
