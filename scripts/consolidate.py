@@ -50,9 +50,15 @@ flags.DEFINE_integer("replay_batch", None, "Replays per jitted call.")
 flags.DEFINE_integer("diffusion_steps", None, "Euler–Maruyama steps of the diffusion replays.")
 flags.DEFINE_integer("learned_hidden", None, "Hidden width of the learned-diffusion source's ScoreMLP.")
 flags.DEFINE_integer("learned_iterations", None, "Adam steps of the learned-diffusion source (Eq. 27).")
-flags.DEFINE_enum("learned_variant", None, ["paper", "residual", "residual_cov"],
+flags.DEFINE_enum("learned_variant", None, list(config_lib.VARIANTS),
                   "ScoreMLP variant of the learned-diffusion source: paper (§7), residual (diagonal-Gaussian "
-                  "skip) or residual_cov (full-covariance Gaussian skip); default: the preset's.")
+                  "skip), residual_cov (full-covariance Gaussian skip) or unit_mixture (per-pixel "
+                  "Gaussian-mixture output, the default); default: the preset's.")
+flags.DEFINE_integer("learned_components", None,
+                     "Mixture components per pixel of the learned source's unit_mixture network.")
+flags.DEFINE_enum("learned_sampler", None, ["ode", "sde"],
+                  "How the learned source replays from the prior: ode (probability flow, Eq. 28) or sde "
+                  "(Euler–Maruyama, Eq. 29); default: the preset's (ode).")
 flags.DEFINE_float("learned_learning_rate", None, "Adam step size of the learned-diffusion source.")
 flags.DEFINE_integer("learned_batch_size", None, "Stored images per training step of the learned-diffusion source.")
 flags.DEFINE_float("learned_theta_min", None, "Lowest training signal level (and replay start) of the learned source.")
@@ -87,6 +93,8 @@ FLAG_SETTINGS: dict[str, str] = {
     "learned_learning_rate": "replay.learned_learning_rate",
     "learned_batch_size": "replay.learned_batch_size",
     "learned_theta_min": "replay.learned_theta_min",
+    "learned_sampler": "replay.learned_sampler",
+    "learned_components": "replay.learned_components",
     "beta": "hippocampus.beta",
     "scale_by_sqrt_d": "hippocampus.scale_by_sqrt_d",
     "incremental": "hippocampus.incremental",

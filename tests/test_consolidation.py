@@ -78,10 +78,12 @@ def test_presets_keep_their_values():
                                                        mode="streaming", chunk_size=1000, incremental=False)
   assert dataclasses.asdict(quick.replay) == dict(sources=("mhn", "diffusion"), n_replays=2000,
                                                   batch_size=500, diffusion_gamma=0.8, diffusion_theta=1e-3,
-                                                  diffusion_steps=100, learned_variant="residual",
-                                                  learned_hidden=1024, learned_iterations=2000,
-                                                  learned_learning_rate=1e-3, learned_batch_size=128,
-                                                  learned_theta_min=0.01, classify_delta_m=2.8, classify_delta_s=2.8)
+                                                  diffusion_steps=100, learned_variant="unit_mixture",
+                                                  learned_components=8,
+                                                  learned_hidden=1024, learned_iterations=4000,
+                                                  learned_learning_rate=2e-3, learned_batch_size=128,
+                                                  learned_theta_min=0.01, learned_sampler="ode",
+                                                  classify_delta_m=2.8, classify_delta_s=2.8)
   assert dataclasses.asdict(quick.vae) == dict(arch="compact", latent_dim=20, epochs=15, patience=3, batch_size=32,
                                                learning_rate=1e-3, kl_weight=1.0, steps_per_call=None,
                                                training_mode="authors_code")
@@ -119,6 +121,8 @@ def test_each_group_validates_its_settings():
                      (lambda: ReplaySettings(learned_variant="wide"), "learned_variant"),
                      (lambda: ReplaySettings(learned_batch_size=0), "learned_batch_size"),
                      (lambda: ReplaySettings(learned_theta_min=1.0), "learned_theta_min"),
+                     (lambda: ReplaySettings(learned_sampler="heun"), "learned_sampler"),
+                     (lambda: ReplaySettings(learned_components=1), "learned_components"),
                      (lambda: ReplaySettings(learned_learning_rate=-1e-3), "learned_learning_rate"),
                      (lambda: ReplaySettings(classify_delta_m=0.0), "classify_delta_m"),
                      (lambda: VAESettings(arch="huge"), "vae"),
@@ -163,7 +167,9 @@ out = {"missing": sorted(n for n in m.FLAG_SETTINGS if n not in flags.FLAGS),
        "unmapped": sorted(n for n in ("mode", "data_dir", "dataset", "vae", "n_stored", "n_replays", "epochs",
                                       "chunk_size", "replay_batch", "diffusion_steps", "learned_hidden",
                                       "learned_iterations", "learned_variant", "learned_learning_rate",
-                                      "learned_batch_size", "learned_theta_min", "beta", "scale_by_sqrt_d", "incremental",
+                                      "learned_batch_size", "learned_theta_min", "learned_sampler",
+                                      "learned_components", "beta",
+                                      "scale_by_sqrt_d", "incremental",
                                       "steps_per_call", "seed", "analysis", "replay_source",
                                       "vae_training_mode")
                           if n not in m.FLAG_SETTINGS)}
@@ -276,8 +282,9 @@ def test_learned_diffusion_source_plugs_in(prepared, tmp_path):
                               "replay.n_replays": 16, "replay.batch_size": 16, "replay.learned_hidden": 64,
                               "replay.learned_iterations": 60, "replay.diffusion_steps": 10})
   memory = hippocampus.make_source("learned", cfg)
-  assert memory.hidden == 64 and memory.train.n_iterations == 60 and memory.variant == "residual"
-  assert (memory.train.batch_size, memory.train.theta_min, memory.train.learning_rate) == (128, 0.01, 1e-3)
+  assert memory.hidden == 64 and memory.train.n_iterations == 60 and memory.variant == "unit_mixture"
+  assert (memory.train.batch_size, memory.train.theta_min, memory.train.learning_rate) == (128, 0.01, 2e-3)
+  assert memory.replay_sampler == "ode" and memory.components == 4 and memory.replay_denoise
   assert memory.replay_start_theta() == 0.01
   prep = pipeline.prepare_data(cfg)
   replays, info = pipeline.generate_replays(cfg, "learned", prep, str(tmp_path))

@@ -125,6 +125,25 @@ def test_exact_diffusion_replays_recover_stored_patterns_exactly(sampler):
   assert float(dev.max()) < 6 * float(jnp.sqrt(mem.sde.variance(mem.t_end))), dev
 
 
+def test_replay_denoise_is_the_tweedie_step_of_the_raw_replay():
+  """replay_denoise=True ends each replay with ŷ = (x + v s(x, t_end)) / θ at t_end: the same raw
+  replays (same key) mapped by the exact posterior mean, which for well-separated patterns is the
+  stored pattern itself (to float rounding, not the √v ≈ 0.03 kernel width)."""
+  raw_mem = am.ExactDiffusion(replay_sampler="sde", replay_steps=200)
+  den_mem = am.ExactDiffusion(replay_sampler="sde", replay_steps=200, replay_denoise=True)
+  state = raw_mem.store(None, jnp.asarray(PATTERNS))
+  raw = raw_mem.replay(state, jax.random.PRNGKey(6), 16)
+  den = den_mem.replay(state, jax.random.PRNGKey(6), 16)
+  t = jnp.float32(raw_mem.t_end)
+  score = jax.vmap(lambda x: raw_mem.score_fn(state, x, t))(raw)
+  want = (raw + raw_mem.sde.variance(t) * score) / raw_mem.sde.theta(t)
+  np.testing.assert_allclose(den, want, rtol=1e-5, atol=1e-5)
+  dev = jnp.min(jnp.max(jnp.abs(den[:, None] - PATTERNS[None]), axis=-1), axis=-1)
+  assert float(dev.max()) < 1e-3
+  with pytest.raises(ValueError, match="replay_denoise"):
+    am.ExactDiffusion(replay_denoise="yes")
+
+
 def test_linear_grid_from_the_prior_does_not_resolve_small_t():
   """Why replay uses the geometric grid: 300 linear steps from t ≈ 17 take ~2 steps below t = 0.1."""
   ts = am.time_grid(17.3, 1e-3, 300, "linear")

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from assocmem import VPSDE, ode_sample
-from assocmem.nn.score_mlp import (DATA_VAR_FLOOR, ScoreMLP, ThetaDense, alive_fraction, learned_score_fn,
-                                    model_from_params, with_data_statistics)
+from assocmem.nn.score_mlp import (DATA_VAR_FLOOR, ScoreMLP, ThetaDense, alive_fraction, fit_unit_mixture,
+                                    learned_score_fn, model_from_params, with_data_statistics)
 from assocmem.train import score as ts
 from assocmem.train.checkpoint import Checkpointer
 
@@ -330,3 +330,102 @@ def test_recipe_settings_name_themselves():
     ts.ScoreTrainConfig(schedule="linear")
   assert ts.ScoreTrainConfig().run_settings() == ts.ScoreTrainConfig(batch_size=None).run_settings()
   assert "batch_size" not in ts.ScoreTrainConfig().run_settings()
+
+
+# ----------------------------------------------------------------------------- unit-mixture head
+
+MIX = ScoreMLP(dim=5, hidden=16, variant="unit_mixture", components=3)
+
+
+def _mixture_params(logit_bias):
+  """MIX parameters whose logits are the constant `logit_bias` (d·K,) (output kernels zero), with a
+  fixed 3-component unit prior."""
+  p = MIX.init_params(jax.random.PRNGKey(0))
+  p = {**p, "output": {"kernel": jnp.zeros_like(p["output"]["kernel"]),
+                       "theta_kernel": jnp.zeros_like(p["output"]["theta_kernel"]),
+                       "bias": jnp.asarray(logit_bias, jnp.float32)},
+       "data_means": jnp.array([-1.0, 0.2, 0.9]), "data_vars": jnp.array([1e-4, 0.09, 4e-4]),
+       "data_log_weights": jnp.log(jnp.array([0.7, 0.2, 0.1]))}
+  return p
+
+
+@pytest.mark.parametrize("t", [0.01, 0.3, 2.0])
+def test_unit_mixture_head_is_the_mixture_score(t):
+  """With constant logits b, −δ̂/σ of "unit_mixture" is jax.grad of
+  Σ_i log Σ_k π_ik N(x_i; θv_k, θ²τ_k² + σ²), π_i = softmax(b_i + log π): the exact score of
+  independent units with those priors."""
+  bias = jax.random.normal(jax.random.PRNGKey(1), (5 * 3,))
+  p = _mixture_params(bias)
+  sde = VPSDE(0.8)
+  th, var = float(sde.theta(t)), float(sde.variance(t))
+  log_pi = jax.nn.log_softmax(bias.reshape(5, 3) + p["data_log_weights"], axis=-1)
+  s = th ** 2 * p["data_vars"] + var
+
+  def logp(x):
+    comp = log_pi - 0.5 * jnp.log(2 * jnp.pi * s) - 0.5 * (x[:, None] - th * p["data_means"]) ** 2 / s
+    return jnp.sum(jax.scipy.special.logsumexp(comp, axis=-1))
+
+  x = jax.random.normal(jax.random.PRNGKey(2), (4, 5)) * 1.3
+  want = jax.vmap(jax.grad(logp))(x)
+  got = jax.vmap(lambda z: learned_score_fn(sde)(p, z, jnp.float32(t)))(x)
+  np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-3 * float(np.max(np.abs(want))))
+  # the shapes and parameter count
+  assert sum(a.size for a in jax.tree.leaves(p)) == MIX.param_count()
+  assert MIX.output_width == 15 and model_from_params(p) == MIX
+
+
+def test_unit_mixture_denoises_a_point_mass_exactly():
+  """A unit whose prior is (almost all) the −1 component is denoised to −1 at low noise: E[δ | x] is
+  (x + θ) / σ, so θ·x̂₀ = x − σ δ̂ = −θ."""
+  bias = jnp.tile(jnp.array([30.0, 0.0, 0.0]), 5)
+  p = _mixture_params(bias)
+  th = 0.995
+  sig = np.sqrt(1 - th ** 2)
+  x = -th + sig * jax.random.normal(jax.random.PRNGKey(3), (5,))
+  x0 = (x - sig * MIX.predict_noise(p, x, jnp.float32(th))) / th
+  np.testing.assert_allclose(x0, -1.0, atol=2e-3)
+
+
+def test_fit_unit_mixture_recovers_a_known_mixture_and_ignores_masked_rows():
+  key = jax.random.PRNGKey(4)
+  k1, k2 = jax.random.split(key)
+  comp = jax.random.choice(k1, 3, (600, 40), p=jnp.array([0.6, 0.3, 0.1]))
+  means, stds = jnp.array([-1.0, 0.0, 1.5]), jnp.array([0.05, 0.3, 0.1])
+  y = means[comp] + stds[comp] * jax.random.normal(k2, comp.shape)
+  m, v, lw = fit_unit_mixture(y, None, 3)
+  np.testing.assert_allclose(m, means, atol=0.02)
+  np.testing.assert_allclose(jnp.sqrt(v), stds, rtol=0.05)
+  np.testing.assert_allclose(jnp.exp(lw), [0.6, 0.3, 0.1], atol=0.01)
+  # rows with weight 0 (padding) change nothing
+  padded = jnp.concatenate([y, jnp.full((50, 40), 7.0)])
+  mask = jnp.concatenate([jnp.ones(600), jnp.zeros(50)])
+  for a, b in zip(fit_unit_mixture(padded, mask, 3), (m, v, lw)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+  # with_data_statistics sets the fitted mixture, and training never changes it
+  st = ts.fit(MIX, jax.random.PRNGKey(0), y[:30, :5], None, cfg=_cfg(n_iterations=20, batch_size=8))
+  m5, v5, lw5 = fit_unit_mixture(y[:30, :5], None, 3)
+  np.testing.assert_allclose(st.params["data_means"], m5, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(st.params["data_vars"], v5, rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(st.params["data_log_weights"], lw5, rtol=1e-5, atol=1e-6)
+  assert bool(jnp.all(jnp.isfinite(st.losses)))
+
+
+def test_unit_mixture_bad_settings():
+  with pytest.raises(ValueError, match="components"):
+    ScoreMLP(dim=4, hidden=8, variant="unit_mixture", components=1)
+  with pytest.raises(ValueError, match="patterns"):
+    fit_unit_mixture(jnp.zeros((3,)))
+  with pytest.raises(ValueError, match="weights"):
+    fit_unit_mixture(jnp.zeros((3, 2)), jnp.ones(4))
+  with pytest.raises(ValueError, match="components"):
+    fit_unit_mixture(jnp.zeros((3, 2)), None, 1)
+  p = MIX.init_params(jax.random.PRNGKey(0))
+  bad = {**p, "data_log_weights": jnp.zeros(4)}
+  with pytest.raises(ValueError, match="components"):
+    model_from_params(bad)
+
+
+def test_train_flops_counts_the_mixture_logits():
+  m = ScoreMLP(dim=16, hidden=64, variant="unit_mixture", components=4)
+  per_row = 2 * (2 * 17 * 64 + 3 * 65 * 64 + 3 * 65 * 64)
+  assert ts.train_flops(m, 3) == per_row * 3

@@ -42,14 +42,19 @@ class LearnedDiffusion(ScoreMemory):
     hidden: hidden width H; None (default): `hidden_per_dim`·d (App. A: 80·d; Figure 2: 750).
     hidden_per_dim: H / d when `hidden` is None.
     train: training settings (`ScoreTrainConfig`: 5,000 Adam steps at 1e-3, θ ~ U(0.6, 1)).
-    variant: the `ScoreMLP` variant, "paper" (default, §7) or "residual" (LayerNorm before each
-      ReLU, residual hidden layer: learns at image scale; `assocmem.nn.score_mlp`).
+    variant: the `ScoreMLP` variant (`VARIANTS`): "paper" (default, §7), "residual" or
+      "residual_cov" (LayerNorm before each ReLU, residual hidden layer, a fixed Gaussian skip:
+      they train at image scale), or "unit_mixture" (the residual network whose output is the exact
+      noise prediction of a per-unit Gaussian-mixture prior with network-predicted weights: the
+      image-scale recipe; `assocmem.nn.score_mlp`).
+    components: mixture components per unit K of the "unit_mixture" variant (4).
   """
   hidden: int | None = flax.struct.field(pytree_node=False, default=None)
   hidden_per_dim: int = flax.struct.field(pytree_node=False, default=80)
   train: train_lib.ScoreTrainConfig = flax.struct.field(pytree_node=False,
                                                        default_factory=train_lib.ScoreTrainConfig)
   variant: str = flax.struct.field(pytree_node=False, default="paper")
+  components: int = flax.struct.field(pytree_node=False, default=4)
 
   def __post_init__(self):
     super().__post_init__()
@@ -61,6 +66,7 @@ class LearnedDiffusion(ScoreMemory):
       raise ValueError(f"train must be a ScoreTrainConfig, got {type(self.train).__name__}")
     if self.variant not in VARIANTS:
       raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+    _checks.check_int("components", self.components, 2)
 
   def check_state(self, state: Any) -> Params:
     """Raises a ValueError naming `state` unless it holds `ScoreMLP` parameters (what `fit` and
@@ -93,10 +99,11 @@ class LearnedDiffusion(ScoreMemory):
     return theta
 
   def model(self, dim: int) -> ScoreMLP:
-    """The network for d-dimensional patterns: width `hidden`, or `hidden_per_dim`·d; `variant`."""
+    """The network for d-dimensional patterns: width `hidden`, or `hidden_per_dim`·d; `variant`
+    (and `components` for "unit_mixture")."""
     dim = _checks.check_int("dim", dim)
     return ScoreMLP(dim=dim, hidden=self.hidden if self.hidden is not None else self.hidden_per_dim * dim,
-                    variant=self.variant)
+                    variant=self.variant, components=self.components)
 
   @property
   def score_fn(self):

@@ -43,6 +43,8 @@ class ScoreMemory:
     replay_theta: replays start from the prior at t_start(replay_theta) (None: the subclass's
       default, `replay_start_theta`).
     replay_steps, replay_grid, replay_sampler: replay integration.
+    replay_denoise: end each replay with a Tweedie step, the posterior mean
+      (x + v_t s(x, t)) / θ_t at t_end, instead of the state at noise level √v_{t_end} (default False).
   """
   sde: Any = flax.struct.field(pytree_node=True, default_factory=lambda: VPSDE(0.8))
   cue_theta: float = flax.struct.field(pytree_node=False, default=0.68)
@@ -54,6 +56,7 @@ class ScoreMemory:
   replay_steps: int = flax.struct.field(pytree_node=False, default=300)
   replay_grid: str = flax.struct.field(pytree_node=False, default="geometric")
   replay_sampler: str = flax.struct.field(pytree_node=False, default="sde")
+  replay_denoise: bool = flax.struct.field(pytree_node=False, default=False)
 
   def __post_init__(self):
     if isinstance(self.sde, (str, int, float)) or self.sde is None:
@@ -73,6 +76,8 @@ class ScoreMemory:
     _checks.check_choice("replay_sampler", self.replay_sampler, ("ode", "sde"))
     _checks.check_choice("grid", self.grid, samplers.GRIDS)
     _checks.check_choice("replay_grid", self.replay_grid, samplers.GRIDS)
+    if not isinstance(self.replay_denoise, bool):
+      raise ValueError(f"replay_denoise must be True or False, got {self.replay_denoise!r}")
 
   # ------------------------------------------------------------------ what a subclass supplies
 
@@ -129,4 +134,4 @@ class ScoreMemory:
     t0 = self.sde.t_start(self.replay_start_theta())
     return sampling.replay(self.score_fn, state, self.sde, key, n, self.dim(state), self.state_dtype(state),
                            t0, self.t_end, self.replay_steps, self.replay_grid, self.replay_sampler,
-                           batch_size=batch_size)
+                           batch_size=batch_size, denoise=self.replay_denoise)

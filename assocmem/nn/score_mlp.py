@@ -74,7 +74,7 @@ Params = Mapping[str, Any]
 ScoreFn = Callable[[Params, Array, Array], Array]
 
 LAYERS = ("input", "hidden", "output")
-VARIANTS = ("paper", "residual", "residual_cov")
+VARIANTS = ("paper", "residual", "residual_cov", "unit_mixture")
 HIDDEN_LAYERS = ("input", "hidden")   # the layers whose ReLU units `alive_fraction` counts
 _TRUNC_STD = 0.87962566103423978   # std of the standard normal truncated to [−2, 2] (as LeCun-normal)
 
@@ -132,6 +132,7 @@ class ScoreMLP(nn.Module):
   dim: int
   hidden: int = 750
   variant: str = "paper"
+  components: int = 4
 
   def __post_init__(self):
     _checks.check_int("dim", self.dim, 1)
@@ -139,7 +140,14 @@ class ScoreMLP(nn.Module):
       raise ValueError(f"hidden (the hidden width) must be a positive integer, got {self.hidden!r}")
     if self.variant not in VARIANTS:
       raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}")
+    if isinstance(self.components, bool) or not isinstance(self.components, int) or self.components < 2:
+      raise ValueError(f"components (mixture components per unit) must be an integer >= 2, got {self.components!r}")
     super().__post_init__()
+
+  @property
+  def output_width(self) -> int:
+    """Width of the output layer: d, or d·K (the per-unit mixture logits) for "unit_mixture"."""
+    return self.dim * self.components if self.variant == "unit_mixture" else self.dim
 
   @nn.compact
   def __call__(self, x: Array, theta: Array, return_hidden: bool = False) -> Array | tuple[Array, tuple[Array, Array]]:
@@ -159,8 +167,10 @@ class ScoreMLP(nn.Module):
       a1 = nn.relu(nn.LayerNorm(name="norm_hidden")(h0))
       h1 = h0 + ThetaDense(self.hidden, name="hidden")(a1, theta)
       a2 = nn.relu(nn.LayerNorm(name="norm_output")(h1))
-    out = ThetaDense(self.dim, name="output")(a2, theta)
-    if self.variant != "paper":
+    out = ThetaDense(self.output_width, name="output")(a2, theta)
+    if self.variant == "unit_mixture":
+      out = self._unit_mixture(x, theta, out.reshape(out.shape[:-1] + (self.dim, self.components)))
+    elif self.variant != "paper":
       mean = jax.lax.stop_gradient(self.param("data_mean", nn.initializers.zeros_init(), (self.dim,), jnp.float32))
       theta = jnp.asarray(theta, x.dtype)[..., None]
       sigma2 = jnp.maximum(1.0 - theta * theta, 0.0)
@@ -175,6 +185,25 @@ class ScoreMLP(nn.Module):
         coords = centred @ basis.astype(x.dtype)
         out = out + jnp.sqrt(sigma2) * ((coords / (theta * theta * eig + sigma2)) @ basis.T.astype(x.dtype))
     return (out, (a1, a2)) if return_hidden else out
+
+  def _unit_mixture(self, x: Array, theta: Array, logits: Array) -> Array:
+    """E[δ | x] when unit i's clean value has the prior Σ_k π_ik N(v_k, τ_k²), π_i = softmax(logits_i + log π).
+
+    x (..., d), θ (...) or scalar, logits (..., d, K) → δ̂ (..., d). Each component gives
+    x_i | k ~ N(θ v_k, s_k), s_k = θ²τ_k² + σ²; the posterior weight of k is
+    w_ik ∝ π_ik N(x_i; θ v_k, s_k), and within k, E[δ_i | x_i, k] = σ (x_i − θ v_k) / s_k.
+    """
+    k = self.components
+    means = jax.lax.stop_gradient(self.param("data_means", nn.initializers.zeros_init(), (k,), jnp.float32))
+    variances = jax.lax.stop_gradient(self.param("data_vars", nn.initializers.ones_init(), (k,), jnp.float32))
+    log_weights = jax.lax.stop_gradient(self.param("data_log_weights", nn.initializers.constant(-math.log(k)),
+                                                   (k,), jnp.float32))
+    theta = jnp.asarray(theta, x.dtype)[..., None, None]
+    sigma2 = jnp.maximum(1.0 - theta * theta, 0.0)
+    s = theta * theta * variances.astype(x.dtype) + sigma2
+    r = x[..., None] - theta * means.astype(x.dtype)
+    w = jax.nn.softmax(logits + log_weights.astype(x.dtype) - 0.5 * jnp.log(s) - 0.5 * r * r / s, axis=-1)
+    return jnp.sum(w * (jnp.sqrt(sigma2) * r / s), axis=-1)
 
   def init_params(self, key: Array) -> dict:
     """Initial float32 parameters (a plain pytree: {layer: {kernel, theta_kernel, bias}}, plus
@@ -193,11 +222,12 @@ class ScoreMLP(nn.Module):
     return self.apply({"params": params}, x, theta, True)[1]
 
   def param_count(self) -> int:
-    """Number of scalars: (d + 1)·H + H + (H + 1)·H + H + (H + 1)·d + d (+ 4·H + 2·d for "residual",
-    + 4·H + d² + 2·d for "residual_cov")."""
-    d, h = self.dim, self.hidden
-    n = (d + 1) * h + h + (h + 1) * h + h + (h + 1) * d + d
-    extra = {"paper": 0, "residual": 4 * h + 2 * d, "residual_cov": 4 * h + d * d + 2 * d}
+    """Number of scalars: (d + 1)·H + H + (H + 1)·H + H + (H + 1)·o + o, o = `output_width` (+ 4·H + 2·d
+    for "residual", + 4·H + d² + 2·d for "residual_cov", + 4·H + 3·K for "unit_mixture")."""
+    d, h, o = self.dim, self.hidden, self.output_width
+    n = (d + 1) * h + h + (h + 1) * h + h + (h + 1) * o + o
+    extra = {"paper": 0, "residual": 4 * h + 2 * d, "residual_cov": 4 * h + d * d + 2 * d,
+             "unit_mixture": 4 * h + 3 * self.components}
     return n + extra[self.variant]
 
 
@@ -217,6 +247,11 @@ def model_from_params(params: Params) -> ScoreMLP:
   except (KeyError, TypeError, AttributeError, ValueError) as err:
     raise ValueError("params must be ScoreMLP parameters ({'input', 'hidden', 'output'} layers with "
                      f"'kernel', 'theta_kernel', 'bias'), got {type(params).__name__}") from err
+  if "data_log_weights" in params:
+    k = params["data_log_weights"].shape[-1]
+    if out != d * k:
+      raise ValueError(f"unit_mixture params have {k} components but an output layer of width {out}, not {d * k}")
+    return ScoreMLP(dim=int(d), hidden=int(h), variant="unit_mixture", components=int(k))
   if out != d:
     raise ValueError(f"params map dimension {d} to {out}; a ScoreMLP maps d to d")
   variant = ("residual_cov" if "data_basis" in params else "residual") if "norm_hidden" in params else "paper"
@@ -230,13 +265,17 @@ def with_data_statistics(params: Params, patterns: Array, mask: Array | None = N
   """Residual-variant parameters with the skip's Gaussian fitted to the real rows of patterns
   (N, d) (mask (N,) 0/1): "residual" sets `data_mean` and `data_var` to the per-unit mean and
   variance, "residual_cov" sets `data_mean` and the covariance's eigenvectors `data_basis` (d, d,
-  columns) and eigenvalues `data_eigvals` (both floored at `DATA_VAR_FLOOR`); the paper variant's
-  parameters are returned unchanged (it has no such skip)."""
-  if "data_mean" not in params:
+  columns) and eigenvalues `data_eigvals` (both floored at `DATA_VAR_FLOOR`), "unit_mixture" sets
+  `data_means`, `data_vars`, `data_log_weights` to the K-component mixture of the pooled unit values
+  (`fit_unit_mixture`); the paper variant's parameters are returned unchanged (it has no such skip)."""
+  if "data_mean" not in params and "data_log_weights" not in params:
     return params
   y = jnp.asarray(patterns, jnp.float32)
   w = jnp.ones(y.shape[:1], jnp.float32) if mask is None else jnp.asarray(mask, jnp.float32)
   w = w / jnp.maximum(jnp.sum(w), 1.0)
+  if "data_log_weights" in params:
+    means, variances, log_weights = fit_unit_mixture(y, w, params["data_log_weights"].shape[-1])
+    return {**params, "data_means": means, "data_vars": variances, "data_log_weights": log_weights}
   mean = w @ y
   if "data_basis" in params:
     centred = y - mean
@@ -246,6 +285,66 @@ def with_data_statistics(params: Params, patterns: Array, mask: Array | None = N
             "data_eigvals": jnp.maximum(eig, DATA_VAR_FLOOR)}
   var = jnp.maximum(w @ (y - mean) ** 2, DATA_VAR_FLOOR)
   return {**params, "data_mean": mean, "data_var": var}
+
+
+MIXTURE_EM_ITERATIONS = 200
+
+
+def fit_unit_mixture(patterns: Array, weights: Array | None = None, components: int = 4,
+                     iterations: int = MIXTURE_EM_ITERATIONS) -> tuple[Array, Array, Array]:
+  """A K-component 1-D Gaussian mixture fitted by EM to every unit value of the rows of patterns.
+
+  The fixed per-unit prior family of the "unit_mixture" variant: all N·d values y_ni are pooled
+  (row n weighted by weights_n), so one set of K means v_k, variances τ_k² and weights π_k
+  describes every unit; the network then predicts, per unit and state, how to reweight the
+  components. For MNIST in [−1, 1] (81% of the values exactly −1) K = 4 gives a component at −1,
+  one near +1 and two broad ones for the grey edge values (docs/reproduction.md).
+
+  EM from means spread evenly over [min, max] of the real values, variances (range / 2K)², equal
+  weights; `iterations` fixed steps (a jit- and vmap-able `lax.fori_loop`); variances floored at
+  `DATA_VAR_FLOOR`, an empty component keeps its mean.
+
+  Args:
+    patterns: (N, d) rows.
+    weights: (N,) non-negative row weights (e.g. a 0/1 mask of real rows); default: equal.
+    components: K >= 2.
+    iterations: EM steps.
+  Returns:
+    (means (K,) ascending, variances (K,), log_weights (K,), log π summing to 1 in probability).
+  """
+  y = jnp.asarray(patterns, jnp.float32)
+  if y.ndim != 2 or y.shape[0] == 0 or y.shape[1] == 0:
+    raise ValueError(f"patterns must have shape (N >= 1, d >= 1), got {tuple(y.shape)}")
+  k = _checks.check_int("components", components, 2)
+  iterations = _checks.check_int("iterations", iterations, 1)
+  w = jnp.ones(y.shape[:1], jnp.float32) if weights is None else jnp.asarray(weights, jnp.float32)
+  if w.shape != y.shape[:1]:
+    raise ValueError(f"weights must have shape ({y.shape[0]},), got {tuple(w.shape)}")
+  w = w / jnp.maximum(jnp.sum(w), 1e-30)
+  z = y.reshape(-1)
+  wz = jnp.repeat(w, y.shape[1]) / y.shape[1]
+  real = wz > 0
+  lo = jnp.min(jnp.where(real, z, jnp.inf))
+  hi = jnp.max(jnp.where(real, z, -jnp.inf))
+  spread = jnp.maximum(hi - lo, 1e-2)
+  means = lo + spread * jnp.arange(k, dtype=jnp.float32) / (k - 1)
+  variances = jnp.full((k,), (spread / (2 * k)) ** 2, jnp.float32)
+  log_pi = jnp.full((k,), -math.log(k), jnp.float32)
+
+  def step(_, carry):
+    means, variances, log_pi = carry
+    logp = log_pi - 0.5 * jnp.log(2 * jnp.pi * variances) - 0.5 * (z[:, None] - means) ** 2 / variances
+    resp = jax.nn.softmax(logp, axis=-1) * wz[:, None]
+    mass = jnp.sum(resp, axis=0)
+    safe = jnp.maximum(mass, 1e-30)
+    new_means = jnp.where(mass > 1e-12, resp.T @ z / safe, means)
+    new_var = jnp.where(mass > 1e-12, jnp.sum(resp * (z[:, None] - new_means) ** 2, axis=0) / safe, variances)
+    return new_means, jnp.maximum(new_var, DATA_VAR_FLOOR), jnp.log(jnp.maximum(mass, 1e-30))
+
+  means, variances, log_pi = jax.lax.fori_loop(0, iterations, step, (means, variances, log_pi))
+  order = jnp.argsort(means)
+  log_pi = log_pi[order] - jax.scipy.special.logsumexp(log_pi)
+  return means[order], variances[order], log_pi
 
 
 def alive_fraction(params: Params, x: Array, theta: Array, model: ScoreMLP | None = None) -> dict[str, float]:

@@ -524,8 +524,9 @@ def train_flops(model: ScoreMLP, n_patterns: int, n_steps: int = 1, n_networks: 
   """Matmul FLOPs of training: 2·N·(in·out) per layer forward, twice that backward.
 
   The input layer needs no input gradient (2 matmuls), the hidden and output layers need 3; `in`
-  counts the appended θ_t (d + 1, H + 1). Elementwise work and Adam are not counted.
+  counts the appended θ_t (d + 1, H + 1); the output layer is `model.output_width` wide (d, or d·K).
+  Elementwise work and Adam are not counted.
   """
-  d, h = model.dim, model.hidden
-  per_row = 2 * (2 * (d + 1) * h + 3 * (h + 1) * h + 3 * (h + 1) * d)
+  d, h, o = model.dim, model.hidden, model.output_width
+  per_row = 2 * (2 * (d + 1) * h + 3 * (h + 1) * h + 3 * (h + 1) * o)
   return float(per_row) * n_patterns * n_steps * n_networks

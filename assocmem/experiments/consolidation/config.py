@@ -30,10 +30,11 @@ Presets (`PRESETS`):
          replays, a compact VAE of the §A.2.1 layer types at 28×28×1 (`VAE_ARCHS["compact"]`),
          ≤ 15 epochs; the exact-diffusion replays take 100 Euler–Maruyama steps. Two replay
          sources side by side: mhn and diffusion. The learned source (`--replay_source=learned`,
-         trained by the image-scale recipe: residual `ScoreMLP`, width 1,024, 2,000 Adam steps at
-         1e-3 on minibatches of 128 stored digits, θ ~ U(0.01, 1); see `ReplaySettings`) adds
-         ~100 s, which `make reproduce`'s 10-minute budget cannot hold beside the Shapes3D
-         experiment (docs/reproduction.md has its measured numbers). About 1.5 min per replay
+         trained by the image-scale recipe: a "unit_mixture" `ScoreMLP` with K = 8 components
+         per pixel, width 1,024, 4,000 Adam steps at 2e-3 on minibatches of 128 stored digits,
+         θ ~ U(0.01, 1), replays by the probability-flow ODE with a final Tweedie step; see
+         `ReplaySettings`) adds about 5 min here, which `make reproduce`'s 10-minute budget cannot
+         hold (docs/reproduction.md has its measured numbers). About 1.5 min per replay
          source on 2 CPU cores. Why MNIST and this VAE: the large VAE trains at ~65–100
          images/s on this CPU, so even 1,000 Shapes3D replays × 10 epochs cost minutes per source;
          the authors' small MNIST VAE decodes with transposed convolutions whose gradient XLA's CPU
@@ -198,16 +199,22 @@ class ReplaySettings:
       the signal level its replays start from (t_start(θ)) and Euler–Maruyama steps.
     learned_*: the learned-diffusion source (seed 002 §7; `hippocampus.learned_settings`), with
       defaults the recipe with which it learns at image scale (d = 784; docs/reproduction.md):
-      learned_variant: `ScoreMLP` variant, "residual" (LayerNorm, residual hidden layer, a fixed
-        skip of the stored images' diagonal Gaussian) or "paper" (§7's MLP, which barely learns
-        at d = 784: its ReLUs die at learning rate 1e-3);
+      learned_variant: `ScoreMLP` variant, "unit_mixture" (the default: LayerNorm, residual hidden
+        layer, and an output that is the exact noise prediction of a per-pixel Gaussian-mixture
+        prior whose weights the network predicts), "residual" / "residual_cov" (the same body
+        with a fixed skip of the stored images' diagonal / full-covariance Gaussian) or "paper"
+        (§7's MLP, which barely learns at d = 784: its ReLUs die at learning rate 1e-3);
+      learned_components: mixture components per pixel K of "unit_mixture" (4);
       learned_hidden: hidden width H (1,024; Figure 2's 750 for the paper's network);
       learned_iterations: Adam steps of Eq. 27 on the stored images (2,000; App. A: 5,000);
-      learned_learning_rate: Adam step size (1e-3, App. A's);
+      learned_learning_rate: Adam step size (2e-3; App. A: 1e-3);
       learned_batch_size: stored images per step, drawn with replacement (128; None: all, App. A);
       learned_theta_min: θ ~ U(learned_theta_min, 1) in training (0.01; App. A: 0.6), also the
         level its replays start from, N(0, I) at t_start(θ_min), so the start is the true prior;
-      its replays use diffusion_gamma and diffusion_steps (Euler–Maruyama, geometric grid to 1e-3).
+      learned_sampler: how its replays integrate from the prior, "ode" (the probability-flow ODE,
+        Eq. 28; default) or "sde" (Euler–Maruyama, Eq. 29), with diffusion_gamma and
+        diffusion_steps on a geometric grid to 1e-3, ending with a Tweedie denoising step
+        (`ScoreMemory.replay_denoise`).
     classify_delta_m, classify_delta_s: Euclidean radii with which every source's replays (clipped
       to [−1, 1]) are classified memorised / spurious / other by the memorisation sweep's
       `memorisation.classify` (2.8 = 0.1 per unit RMS at d = 784).
@@ -218,12 +225,14 @@ class ReplaySettings:
   diffusion_gamma: float = 0.8
   diffusion_theta: float = 1e-3
   diffusion_steps: int = 300
-  learned_variant: str = "residual"
+  learned_variant: str = "unit_mixture"
+  learned_components: int = 4
   learned_hidden: int = 1024
   learned_iterations: int = 2000
-  learned_learning_rate: float = 1e-3
+  learned_learning_rate: float = 2e-3
   learned_batch_size: int | None = 128
   learned_theta_min: float = 0.01
+  learned_sampler: str = "ode"
   classify_delta_m: float = 2.8
   classify_delta_s: float = 2.8
 
@@ -234,10 +243,12 @@ class ReplaySettings:
     _checks.check_positive("diffusion_gamma", self.diffusion_gamma)
     _checks.check_open_unit("diffusion_theta", self.diffusion_theta)
     _checks.check_choice("learned_variant", self.learned_variant, VARIANTS)
+    _checks.check_int("learned_components", self.learned_components, 2)
     _checks.check_positive("learned_learning_rate", self.learned_learning_rate)
     if self.learned_batch_size is not None:
       _checks.check_int("learned_batch_size", self.learned_batch_size)
     _checks.check_open_unit("learned_theta_min", self.learned_theta_min)
+    _checks.check_choice("learned_sampler", self.learned_sampler, ("ode", "sde"))
     _checks.check_positive("classify_delta_m", self.classify_delta_m)
     _checks.check_positive("classify_delta_s", self.classify_delta_s)
 
@@ -494,7 +505,7 @@ PRESETS: dict[str, ConsolidationConfig] = {
         data=DataSettings(dataset="mnist", n_stored=2000),
         hippocampus=HippocampusSettings(chunk_size=1000),
         replay=ReplaySettings(sources=("mhn", "diffusion"), n_replays=2000, batch_size=500,
-                              diffusion_steps=100),
+                              diffusion_steps=100, learned_components=8, learned_iterations=4000),
         vae=VAESettings(arch="compact", epochs=15),
         decoding=DecodingSettings(n_eval=1000, n_score=250),
         analyses=AnalysesSettings(settings={

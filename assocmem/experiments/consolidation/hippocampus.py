@@ -55,7 +55,7 @@ SOURCE_MEMORIES: dict[str, str] = {"mhn": "modern_hopfield", "diffusion": "exact
 SOURCES: tuple[str, ...] = tuple(SOURCE_MEMORIES)
 SOURCE_LABELS = {"mhn": "modern Hopfield (β = 20, √d scaling)",
                  "diffusion": "exact diffusion (VP, Euler–Maruyama from the prior)",
-                 "learned": "learned diffusion (ScoreMLP trained by Eq. 27, Euler–Maruyama from the prior)"}
+                 "learned": "learned diffusion (ScoreMLP trained by Eq. 27, replayed from the prior)"}
 
 
 def memory_name(source: str) -> str:
@@ -110,14 +110,16 @@ def learned_settings(config: Config) -> dict[str, Any]:
   """The learned-diffusion memory ("learned_diffusion", seed 002 §7): a `ScoreMLP` (variant
   `learned_variant`, width `learned_hidden`) trained for `learned_iterations` Adam steps of Eq. 27
   (learning rate `learned_learning_rate`, minibatches of `learned_batch_size`, θ ~
-  U(`learned_theta_min`, 1)) on the stored images; replays are Euler–Maruyama samples of the
-  reverse VP SDE (γ = `diffusion_gamma`, `diffusion_steps` geometric steps) from N(0, I) at
-  t_start(`learned_theta_min`) to 1e-3."""
+  U(`learned_theta_min`, 1)) on the stored images; replays integrate the probability-flow ODE
+  (`learned_sampler` "ode") or the reverse VP SDE ("sde") (γ = `diffusion_gamma`, `diffusion_steps`
+  geometric steps) from N(0, I) at t_start(`learned_theta_min`) to 1e-3, then a Tweedie denoising
+  step (`replay_denoise`); "unit_mixture" networks have `learned_components` components per pixel."""
   r = config.replay
   train = ScoreTrainConfig(n_iterations=r.learned_iterations, learning_rate=r.learned_learning_rate,
                            batch_size=r.learned_batch_size, theta_min=r.learned_theta_min)
-  return dict(sde=VPSDE(r.diffusion_gamma), hidden=r.learned_hidden, variant=r.learned_variant, train=train,
-              replay_steps=r.diffusion_steps, replay_grid="geometric", replay_sampler="sde")
+  return dict(sde=VPSDE(r.diffusion_gamma), hidden=r.learned_hidden, variant=r.learned_variant,
+              components=r.learned_components, train=train, replay_steps=r.diffusion_steps,
+              replay_grid="geometric", replay_sampler=r.learned_sampler, replay_denoise=True)
 
 
 # Registry name -> settings of that memory from the experiment's configuration.
