@@ -419,6 +419,11 @@ def test_unit_mixture_bad_settings():
     fit_unit_mixture(jnp.zeros((3, 2)), jnp.ones(4))
   with pytest.raises(ValueError, match="components"):
     fit_unit_mixture(jnp.zeros((3, 2)), None, 1)
+  with pytest.raises(ValueError, match="patterns contains non-finite"):
+    fit_unit_mixture(jnp.array([[0.0, jnp.nan], [1.0, 0.5]]))
+  for bad_w in (jnp.array([1.0, -1.0, 1.0]), jnp.zeros(3), jnp.array([1.0, jnp.inf, 0.0])):
+    with pytest.raises(ValueError, match="weights"):
+      fit_unit_mixture(jnp.zeros((3, 2)), bad_w)
   p = MIX.init_params(jax.random.PRNGKey(0))
   bad = {**p, "data_log_weights": jnp.zeros(4)}
   with pytest.raises(ValueError, match="components"):

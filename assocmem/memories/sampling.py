@@ -24,8 +24,8 @@ def integrate(score_fn: Any, state: Any, sde: Any, x: Array, t0: Array | float, 
   """One (d,) state from t0 to t_end: `ode_sample` (sampler="ode", key unused) or `em_sample` ("sde").
 
   With `denoise`, the end state x is replaced by its posterior mean under the score (Tweedie's formula
-  for the kernel x_t = θ_t y + √v_t δ): ŷ = (x + v_t s(x, t_end)) / θ_t, which removes the noise
-  of level √v_{t_end} the integration stops at."""
+  for the kernel x_t = θ_t y + √v_t δ of seed 002 Eq. 10 / App. A, as `scores.denoiser` for a bank):
+  ŷ = (x + v_t s(x, t_end)) / θ_t, which removes the noise of level √v_{t_end} the integration stops at."""
   if sampler == "ode":
     x = samplers.ode_sample(score_fn, state, sde, x, t0, t_end, n_steps, grid=grid)
   else:

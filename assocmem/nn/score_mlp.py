@@ -146,7 +146,8 @@ class ScoreMLP(nn.Module):
 
   @property
   def output_width(self) -> int:
-    """Width of the output layer: d, or d·K (the per-unit mixture logits) for "unit_mixture"."""
+    """Width of the output layer: d (Eq. 27's δ̂, seed 002 §7), or d·K (the per-unit mixture logits
+    from which δ̂ is computed) for "unit_mixture"."""
     return self.dim * self.components if self.variant == "unit_mixture" else self.dim
 
   @nn.compact
@@ -294,7 +295,8 @@ def fit_unit_mixture(patterns: Array, weights: Array | None = None, components: 
                      iterations: int = MIXTURE_EM_ITERATIONS) -> tuple[Array, Array, Array]:
   """A K-component 1-D Gaussian mixture fitted by EM to every unit value of the rows of patterns.
 
-  The fixed per-unit prior family of the "unit_mixture" variant: all N·d values y_ni are pooled
+  The fixed per-unit prior family whose noise prediction E[δ | x] the "unit_mixture" variant outputs
+  as Eq. 27's δ̂ (seed 002, §7; the score is −δ̂/σ, Eq. 10): all N·d values y_ni are pooled
   (row n weighted by weights_n), so one set of K means v_k, variances τ_k² and weights π_k
   describes every unit; the network then predicts, per unit and state, how to reweight the
   components. For MNIST in [−1, 1] (81% of the values exactly −1) K = 4 gives a component at −1,
@@ -317,9 +319,13 @@ def fit_unit_mixture(patterns: Array, weights: Array | None = None, components: 
     raise ValueError(f"patterns must have shape (N >= 1, d >= 1), got {tuple(y.shape)}")
   k = _checks.check_int("components", components, 2)
   iterations = _checks.check_int("iterations", iterations, 1)
+  _checks.check_finite("patterns", y)
   w = jnp.ones(y.shape[:1], jnp.float32) if weights is None else jnp.asarray(weights, jnp.float32)
   if w.shape != y.shape[:1]:
     raise ValueError(f"weights must have shape ({y.shape[0]},), got {tuple(w.shape)}")
+  _checks.check_finite("weights", w)
+  if _checks.is_concrete(w) and not bool(jnp.all(w >= 0) & (jnp.sum(w) > 0)):
+    raise ValueError("weights must be non-negative with a positive sum (a 0/1 mask with at least one real row)")
   w = w / jnp.maximum(jnp.sum(w), 1e-30)
   z = y.reshape(-1)
   wz = jnp.repeat(w, y.shape[1]) / y.shape[1]
